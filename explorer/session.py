@@ -1,0 +1,36 @@
+"""The one module of `explorer` that touches Streamlit: per-session state and the current language."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+import streamlit as st
+
+from explorer.i18n import LANGUAGES, default_language, translate
+
+T = TypeVar("T")
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    """The session's language: the selector's choice, else the browser's locale."""
+    chosen = st.session_state.get(LANG_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    try:
+        locale = st.context.locale
+    except Exception:  # no browser context (bare script, some test harnesses)
+        locale = None
+    return default_language(locale)
+
+
+def t(key: str, **kwargs: Any) -> str:
+    """Translate ``key`` into the session's language."""
+    return translate(key, lang(), **kwargs)
+
+
+def get(key: str, factory: Callable[[], T]) -> T:
+    """This session's object under ``key``, created by ``factory`` on first use."""
+    if key not in st.session_state:
+        st.session_state[key] = factory()
+    return st.session_state[key]

@@ -1,0 +1,32 @@
+"""Home: what each part of CNN Explorer teaches, with links."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from explorer.session import t
+
+PAGES_DIR = Path(__file__).parent
+PARTS = [  # (page file, i18n namespace of its card)
+    ("kernel_lab.py", "kernel_lab"),
+    ("shapes.py", "shapes"),
+    ("backprop.py", "backprop"),
+    ("train.py", "train"),
+    ("activations.py", "activations"),
+]
+
+
+def main() -> None:
+    st.title(t("home.title"))
+    st.markdown(t("home.intro"))
+    available = [(file, part) for file, part in PARTS if (PAGES_DIR / file).exists()]
+    columns = st.columns(2)
+    for i, (file, part) in enumerate(available):
+        with columns[i % 2].container(border=True):
+            st.subheader(t(f"common.nav.{part}"))
+            st.markdown(t(f"home.teaches.{part}"))
+            st.page_link(str(PAGES_DIR / file), label=t("home.open"), icon=":material/arrow_forward:")
+    st.caption(t("home.footer"))
+
+
+main()

@@ -1,0 +1,151 @@
+"""Shared fixtures: AppTest runs of pages, and a real app server + Debian Chromium for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+CHROMIUM = Path(os.environ.get("CNN_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+APPTEST_TIMEOUT = 60  # seconds: importing torch alone exceeds AppTest's default 3 s
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """Each test starts with empty st.cache_data / st.cache_resource."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+def run_page(page: str, *, lang: str = "en", state: dict | None = None):
+    """Run ``pages/<page>.py`` (or ``app.py`` for page="app") in AppTest and return it."""
+    from streamlit.testing.v1 import AppTest
+
+    path = APP if page == "app" else ROOT / "pages" / f"{page}.py"
+    at = AppTest.from_file(str(path), default_timeout=APPTEST_TIMEOUT)
+    at.session_state["lang"] = lang
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    return at
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chromium_skip_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Debian Chromium not found at {CHROMIUM} (apt-get install chromium); .ci/run installs it"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python package 'playwright' is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, browser):
+    """Start ``streamlit run app.py --server.headless true`` on a free port; yield its URL.
+
+    Streamlit serves a fresh server in its legacy pages/-folder mode until app.py has called
+    st.navigation once, so the home page is opened once before any test deep-links a page.
+    """
+    reason = _chromium_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log.read_text()}")
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not become healthy:\n{log.read_text()}")
+    warm_up = new_page(browser)
+    warm_up.goto(url)
+    wait_idle(warm_up, timeout_ms=90_000)
+    warm_up.context.close()
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _chromium_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_page(browser, *, locale: str = "en-US", width: int = 1400, height: int = 1000):
+    """A fresh browser context (own cookies, own Streamlit session) and page."""
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    return context.new_page()
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until app.py has run (its language selector is on screen) and the script is idle.
+
+    The page reports "notRunning" before the first run too, so the selector is waited for first.
+    """
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stRadio']", timeout=timeout_ms)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout_ms)
+
+
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+__all__ = ["run_page", "new_page", "wait_idle", "screenshot", "ROOT", "shutil"]
