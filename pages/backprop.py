@@ -1,0 +1,182 @@
+"""Backprop stepper: the lecture's 6x6 toy CNN, forward and backward, one step at a time."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import backprop as bp
+from explorer import backprop_plots as plots
+from explorer.i18n import translate
+from explorer.session import get, lang, t
+
+NS = "backprop"
+SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
+NUMBERS = {"y": 1.0, "lr": 1.0}
+SOURCES = ("lecture", "random", "mnist")
+EXPORTS = {"md": ("backprop.md", "text/markdown"), "csv": ("backprop.csv", "text/csv")}  # file, MIME
+CHOICES = {"activation": bp.ACTIVATIONS, "pooling": bp.POOLINGS, "update": bp.UPDATES}
+
+
+def _lecture_state() -> dict:
+    ex = bp.toy_example()
+    state = {f"{NS}.{n}_text": bp.format_matrix(ex[n].reshape(SHAPES[n])) for n in SHAPES}
+    return state | {f"{NS}.{n}": v for n, v in NUMBERS.items()} | {f"{NS}.{n}": c[0] for n, c in CHOICES.items()}
+
+
+def _labels(prefix: str):
+    """format_func for options: bound to this run's language (AppTest calls it outside the run)."""
+    code = lang()
+    return lambda value: translate(f"{prefix}.{value}", code)
+
+
+def _reset() -> None:
+    st.session_state.update(_lecture_state())
+
+
+def _load_x() -> None:
+    source = st.session_state[f"{NS}.source"]
+    if source == "lecture":
+        X = bp.toy_example()["X"]
+    elif source == "random":
+        X = bp.random_input(st.session_state[f"{NS}.seed"])
+    else:
+        from explorer.data import load_mnist
+
+        try:
+            images = load_mnist("test", download=False).images
+            index = min(int(st.session_state[f"{NS}.mnist_index"]), len(images) - 1)
+            X = bp.mnist_crop(images[index].numpy(), row=st.session_state[f"{NS}.crop_row"],
+                              col=st.session_state[f"{NS}.crop_col"])
+        except Exception as err:  # missing/damaged data: say so, keep X
+            st.session_state[f"{NS}.load_error"] = str(err)[:200]
+            return
+    st.session_state[f"{NS}.X_text"] = bp.format_matrix(X)
+
+
+def _inputs() -> dict:
+    """Widgets for X, W1, W2, y, lr and options; returns the last valid set."""
+    for key, value in _lecture_state().items():
+        st.session_state.setdefault(key, value)
+    valid = get(f"{NS}.valid", lambda: {**bp.toy_example(), **{n: c[0] for n, c in CHOICES.items()}})
+    with st.expander(t("backprop.inputs"), expanded=True):
+        c_x, c_w, c_src = st.columns([3, 2, 2])
+        texts = {"X": c_x.text_area(t("backprop.x_label"), key=f"{NS}.X_text", height=170,
+                                    help=t("backprop.matrix_help")),
+                 "W1": c_w.text_area(t("backprop.w1_label"), key=f"{NS}.W1_text", height=100),
+                 "W2": c_w.text_area(t("backprop.w2_label"), key=f"{NS}.W2_text", height=68)}
+        c_y, c_lr, *c_opts = st.columns([1, 1, 2, 2, 2])
+        y = c_y.number_input(t("backprop.y_label"), key=f"{NS}.y", format="%g", step=0.1)
+        lr = c_lr.number_input(t("backprop.lr_label"), key=f"{NS}.lr", format="%g", min_value=0.0, step=0.1)
+        opts = {name: col.radio(t(f"backprop.{name}"), choices, key=f"{NS}.{name}", horizontal=True,
+                                format_func=_labels(f"backprop.{name}"))
+                for col, (name, choices) in zip(c_opts, CHOICES.items())}
+        source = c_src.selectbox(t("backprop.x_source"), SOURCES, key=f"{NS}.source",
+                                 format_func=_labels("backprop.source"))
+        if source == "random":
+            c_src.number_input(t("backprop.seed"), 0, 2**31 - 1, 0, key=f"{NS}.seed")
+        elif source == "mnist":
+            c_src.number_input(t("backprop.mnist_index"), 0, 9999, 0, key=f"{NS}.mnist_index")
+            c_src.slider(t("backprop.crop_row"), 0, 22, 11, key=f"{NS}.crop_row")
+            c_src.slider(t("backprop.crop_col"), 0, 22, 11, key=f"{NS}.crop_col")
+        c_src.button(t("backprop.load"), key=f"{NS}.load", on_click=_load_x)
+        c_src.button(t("backprop.reset"), key=f"{NS}.reset", on_click=_reset)
+    if reason := st.session_state.pop(f"{NS}.load_error", None):
+        st.error(t("backprop.error.mnist", reason=reason))
+    try:
+        mats = {n: bp.parse_matrix(texts[n], name=n, shape=SHAPES[n]) for n in SHAPES}
+    except bp.BackpropInputError as err:
+        st.error(f'{t("common.error_prefix")}: {t(err.key, **err.params)}')
+        st.caption(t("common.kept_previous"))
+        return valid
+    valid.update(X=mats["X"], W1=mats["W1"], W2=mats["W2"].reshape(-1), y=y, lr=lr, **opts)
+    return valid
+
+
+def _stepper(inputs: dict, total: int) -> None:
+    key = f"{NS}.step"
+    if st.session_state.get(f"{NS}.play") and st.session_state[key] < total:
+        st.session_state[key] += 1
+    c_prev, c_next, c_slider = st.columns([1.3, 1.3, 6], vertical_alignment="bottom")
+    c_prev.button(t("backprop.prev"), key=f"{NS}.prev", width="stretch",
+                  on_click=lambda: st.session_state.update({key: max(1, st.session_state[key] - 1)}))
+    c_next.button(t("backprop.next"), key=f"{NS}.next", width="stretch",
+                  on_click=lambda: st.session_state.update({key: min(total, st.session_state[key] + 1)}))
+    n = c_slider.slider(t("backprop.step_slider"), 1, total, key=key)
+    c_focus, c_weight = st.columns(2)
+    focus = c_focus.select_slider(t("backprop.focus"), range(16), key=f"{NS}.focus",
+                                  format_func=lambda i: f"({i // 4}, {i % 4})")
+    weight = c_weight.select_slider(t("backprop.weight"), range(9), key=f"{NS}.weight",
+                                    format_func=lambda i: f"({i // 3}, {i % 3})")
+    wt = bp.walkthrough(**inputs, focus=divmod(focus, 4), weight=divmod(weight, 3))
+    step = wt.steps[n - 1]
+    st.caption(t("backprop.step_of", n=n, total=total, phase=t(f"backprop.phase.{step.phase}")))
+    st.subheader(t(step.name_key))
+    st.plotly_chart(plots.network_figure(step.id, step.phase), key=f"{NS}.network",
+                    config={"displayModeBar": False})
+    st.latex(step.formula)
+    st.markdown(t(step.explain_key))
+    if step.id in ("pool", "unpool") and inputs["pooling"] == "max":
+        st.info(t("backprop.ties_note"))
+    columns = st.columns(len(step.arrays))
+    for i, (name, arr) in enumerate(step.arrays.items()):
+        fig = plots.grid_figure(arr, title=name, highlight=step.highlight.get(name))
+        columns[i].plotly_chart(fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False})
+
+
+def main() -> None:
+    st.title(t("backprop.title"))
+    st.markdown(t("backprop.intro"))
+    if st.session_state.pop(f"{NS}.stop_play", False):
+        st.session_state[f"{NS}.play"] = False
+    inputs = _inputs()
+    wt = bp.walkthrough(**inputs)
+    st.markdown(t("backprop.in_use", loss=f"{wt.loss:.4f}", after=f"{wt.loss_after_update:.4f}"))
+    for key, params in wt.warnings:
+        st.warning(t(key, **params))
+    total = len(wt.steps)
+    st.session_state.setdefault(f"{NS}.step", 1)
+    playing = st.toggle(t("backprop.play"), key=f"{NS}.play")
+    if playing and st.session_state[f"{NS}.step"] >= total:
+        st.session_state[f"{NS}.step"] = 1
+
+    @st.fragment(run_every=1.5 if playing else None)
+    def stepper() -> None:
+        _stepper(inputs, total)
+        if playing and st.session_state[f"{NS}.step"] >= total:
+            st.session_state[f"{NS}.stop_play"] = True
+            st.rerun()
+
+    stepper()
+    with st.expander(t("backprop.verify")):
+        st.caption(t("backprop.verify_caption"))
+        diffs = {t("backprop.verify.torch", name=k): v for k, v in bp.verify_with_torch(wt).items()}
+        diffs |= {t("backprop.verify.fd", name=k): v for k, v in bp.finite_difference(wt).items()}
+        if max(diffs.values()) < 1e-6:
+            st.success(t("backprop.verify_ok"))
+        else:
+            st.warning(t("backprop.verify_bad"))
+        st.dataframe({t("backprop.verify_quantity"): list(diffs),
+                      t("backprop.verify_diff"): [f"{v:.2e}" for v in diffs.values()]},
+                     key=f"{NS}.verify_table", hide_index=True)
+    with st.expander(t("backprop.ksteps")):
+        k = st.slider(t("backprop.k_label"), 1, 200, 20, key=f"{NS}.k")
+        hist = bp.train_steps(inputs["X"], inputs["W1"], inputs["W2"], inputs["y"], lr=inputs["lr"], k=k,
+                              activation=inputs["activation"], pooling=inputs["pooling"],
+                              update=inputs["update"])
+        st.caption(t("backprop.k_caption"))
+        if hist.diverged_at is not None:
+            st.warning(t("backprop.warn.diverged", step=hist.diverged_at))
+        if (rise := bp.first_increase(hist.losses)) is not None:
+            st.warning(t("backprop.warn.k_increased", step=rise, before=f"{hist.losses[rise - 1]:.4g}",
+                         after=f"{hist.losses[rise]:.4g}"))
+        st.plotly_chart(plots.loss_figure(hist.losses, x_title=t("backprop.plot.step"),
+                                          y_title=t("backprop.plot.loss")), key=f"{NS}.loss_plot")
+    with st.expander(t("backprop.export")):
+        names = {s.id: t(s.name_key) for s in wt.steps}
+        c_md, c_csv = st.columns(2)
+        handout = bp.to_markdown(wt, names=names, title=t("backprop.title"), summary=t("backprop.intro"))
+        c_md.download_button(t("common.download_md"), handout, *EXPORTS["md"], key=f"{NS}.md")
+        c_csv.download_button(t("common.download_csv"), bp.to_csv(wt), *EXPORTS["csv"], key=f"{NS}.csv")
+
+
+main()

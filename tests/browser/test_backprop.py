@@ -1,0 +1,47 @@
+"""The backprop stepper in a real browser: it renders, steps, shows plots, and explains bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.i18n import translate
+from tests.conftest import new_page, screenshot, wait_idle
+
+
+def _open(browser, app_url, locale):
+    page = new_page(browser, locale=locale, width=1500, height=2400)
+    # A fresh server serves the very first direct /backprop visit as a bare pages/ script (before it
+    # has seen app.py call st.navigation): open the router once first.
+    page.goto(app_url)
+    wait_idle(page)
+    page.goto(f"{app_url}/backprop")
+    wait_idle(page)
+    page.get_by_text(translate("backprop.title", locale[:2]), exact=True).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_stepper_renders_steps_and_explains_bad_input(browser, app_url, locale):
+    lang = locale[:2]
+    page = _open(browser, app_url, locale)
+    summary = {"en": "E = 0.1233 → after the update 0.1226", "ko": "E = 0.1233 → 업데이트 후 0.1226"}[lang]
+    assert page.get_by_text(summary).count() == 1
+    for _ in range(2):  # to the max-pool step: the winners are outlined
+        page.get_by_role("button", name=translate("backprop.next", lang)).click()
+        wait_idle(page)
+    page.get_by_text(translate("backprop.step.pool.name", lang)).first.wait_for()
+    page.locator(".js-plotly-plot").nth(2).wait_for()
+    assert page.locator(".js-plotly-plot").count() >= 3  # network + two grids
+    assert page.get_by_text(translate("backprop.ties_note", lang)).count() == 1
+    screenshot(page, f"backprop_{lang}")
+
+    box = page.locator("textarea").first  # X
+    box.fill("1 2 3 4 5 x\n" * 6)
+    box.press("Control+Enter")
+    wait_idle(page)
+    page.get_by_text(translate("common.kept_previous", lang)).wait_for()
+    assert page.get_by_text(summary).count() == 1  # the last valid inputs are still in use
+    screenshot(page, f"backprop_{lang}_bad_input")
+    page.context.close()
