@@ -107,6 +107,7 @@ def app_url(tmp_path_factory, browser):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")
