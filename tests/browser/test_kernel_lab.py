@@ -1,0 +1,41 @@
+"""Kernel lab in Debian Chromium: plots render, a bad upload shows a message, the step-through works."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.i18n import translate
+from tests import bad_images as bi
+from tests.conftest import new_page, screenshot, wait_idle
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(400)  # let the rerun start before waiting for it to finish
+    wait_idle(page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("locale", "lang"), [("en-US", "en"), ("ko-KR", "ko")])
+def test_kernel_lab_in_the_browser(app_url, browser, locale, lang):
+    page = new_page(browser, locale=locale, height=2400)
+    page.goto(f"{app_url}/kernels")
+    wait_idle(page, timeout_ms=180_000)  # first run imports torch; the machine is shared
+    page.get_by_role("heading", name=translate("kernel_lab.title", lang)).wait_for()
+    page.wait_for_selector(".js-plotly-plot", timeout=120_000)  # plotly.js loads lazily; slow when loaded
+    assert page.locator(".js-plotly-plot").count() >= 4  # kernel, input, output, histogram (+ pooled)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    page.get_by_text(translate("kernel_lab.source_upload", lang), exact=True).click()
+    _settle(page)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": bi.text_named_png()}])
+    page.get_by_text(translate("images.error.not_image", lang, formats="PNG")[:10]).first.wait_for(timeout=30_000)
+    page.get_by_text(translate("common.kept_previous", lang)).first.wait_for()
+    screenshot(page, f"kernel_lab_{lang}")
+
+    page.get_by_role("tab", name=translate("kernel_lab.tab_steps", lang)).click()
+    _settle(page)
+    page.get_by_text("= 7", exact=False).first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, f"kernel_lab_steps_{lang}")
+    page.context.close()
