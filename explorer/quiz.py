@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer import shapes
+from explorer.i18n import translate
 
 KINDS = ("conv_output", "pool_output", "conv_params", "preset_output", "preset_params")
 QUIZ_PRESETS = ("seed_mnist_cnn", "seed_deep_cnn", "lenet5", "alexnet", "vgg16")
@@ -54,7 +55,7 @@ def _conv_params(rng: random.Random) -> Question:
     c_in, c_out, k = rng.choice([1, 3, 16, 32, 64]), rng.choice([6, 10, 16, 32, 64, 96]), rng.choice([1, 3, 5, 7])
     answer = c_out * (c_in * k * k + 1)
     return Question("conv_params", "shapes.quiz.q.conv_params", {"c_in": c_in, "c_out": c_out, "k": k}, answer,
-                    f"{c_out}\\cdot({c_in}\\cdot{k}\\cdot{k} + 1) = {answer}",
+                    _conv_params_latex(c_out, c_in, k, k, answer),
                     {"in_channels": c_in, "out_channels": c_out, "kernel": k})
 
 
@@ -66,27 +67,26 @@ def _preset_row(rng: random.Random, kinds: tuple[str, ...]) -> tuple[str, shapes
     return name, rows[index], preset.layers[index]
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "×".join(map(str, shape))
+def _conv_params_latex(out: int, per_filter: int, kh: int, kw: int, params: int) -> str:
+    return f"{out}\\cdot({per_filter}\\cdot{kh}\\cdot{kw} + 1) = {params}"
 
 
 def _preset_output(rng: random.Random) -> Question:
     name, row, layer = _preset_row(rng, ("conv", "maxpool", "avgpool"))
-    n, k, s = row.input_shape[1], layer.kernel[0], layer.strides()[0]
-    p, d = layer.padding[0] if not isinstance(layer.padding, str) else "same", layer.dilation[0]
-    formula = shapes.formula_latex(n, k, stride=s, padding=p, dilation=d, ceil_mode=layer.ceil_mode)
+    p = layer.padding[0] if not isinstance(layer.padding, str) else "same"
     return Question("preset_output", "shapes.quiz.q.preset_output",
-                    {"preset": name, "layer": row.name, "shape": _shape_text(row.input_shape),
-                     "k": k, "s": s, "p": p},
-                    row.output_shape[1], formula, {"preset": name, "index": row.index})
+                    {"preset": name, "layer": row.name, "shape": shapes.shape_text(row.input_shape),
+                     "k": layer.kernel[0], "s": layer.strides()[0], "p": p},
+                    row.output_shape[1], shapes.layer_formula(layer, row.input_shape[1]),
+                    {"preset": name, "index": row.index})
 
 
 def _preset_params(rng: random.Random) -> Question:
     name, row, layer = _preset_row(rng, ("conv", "linear"))
-    params = {"preset": name, "layer": row.name, "shape": _shape_text(row.input_shape)}
+    params = {"preset": name, "layer": row.name, "shape": shapes.shape_text(row.input_shape)}
     if row.kind == "conv":
         out, per, kh, kw = row.kernel_shape
-        formula = f"{out}\\cdot({per}\\cdot{kh}\\cdot{kw} + 1) = {row.params}"
+        formula = _conv_params_latex(out, per, kh, kw, row.params)
         key, params = "shapes.quiz.q.preset_params_conv", {**params, "out": out, "k": kh, "groups": layer.groups}
     else:
         out, n_in = row.kernel_shape
@@ -113,3 +113,11 @@ def make_quiz(seed: int, *, count: int = 5, kinds: tuple[str, ...] = KINDS) -> l
 def check(question: Question, text: object) -> bool:
     """Whether the typed answer is right; non-numbers raise ShapeError (``shapes.err.not_integer``)."""
     return shapes.parse_int(text, "answer") == question.answer
+
+
+def prompt_text(question: Question, *, lang: str) -> str:
+    """The question in ``lang`` (a preset's name translated too)."""
+    params = dict(question.params)
+    if "preset" in params:
+        params["preset"] = translate(f"shapes.preset.{params['preset']}", lang)
+    return translate(question.prompt_key, lang, **params)

@@ -121,10 +121,7 @@ def conv_output_exact(n: int, kernel: int, *, stride: int = 1, padding: int | st
 def conv_output_size(n: int, kernel: int, *, stride: int = 1, padding: int | str = 0,
                      dilation: int = 1) -> int:
     """Output size of ``nn.Conv2d`` along one axis (PyTorch floors); ShapeError if impossible."""
-    n, kernel, stride, padding, dilation = _check(n, kernel, stride, padding, dilation)
-    if padding == "same":
-        return n
-    return _span(n, kernel, padding, dilation) // stride + 1
+    return math.floor(conv_output_exact(n, kernel, stride=stride, padding=padding, dilation=dilation))
 
 
 def pool_output_size(n: int, kernel: int, *, stride: int | None = None, padding: int = 0,
@@ -182,24 +179,28 @@ def explain_fit(n: int, kernel: int, *, stride: int = 1, padding: int = 0, dilat
     span = _span(n, kernel, padding, dilation)
     remainder = span % stride
 
-    def even(p: int, k: int, s: int, m: int) -> bool:
-        s_ = m + 2 * p - dilation * (k - 1) - 1
-        return s_ >= 0 and s_ % s == 0
+    def span_of(*, m: int = n, p: int = padding, k: int = kernel) -> int:
+        return m + 2 * p - dilation * (k - 1) - 1
 
-    paddings = _nearest((p for p in range(0, padding + stride + 1) if even(p, kernel, stride, n)), padding,
-                        lambda p: (n + 2 * p - dilation * (kernel - 1) - 1) // stride + 1)
-    strides = _nearest((s for s in range(1, min(max(span, 1), 2 * stride + 16) + 1) if even(padding, kernel, s, n)), stride,
-                       lambda s: span // s + 1)
-    kernels = _nearest((k for k in range(max(1, kernel - stride), kernel + stride + 1)
-                        if even(padding, k, stride, n)), kernel,
-                       lambda k: (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1)
-    sizes = _nearest((m for m in range(max(1, n - stride), n + stride + 1) if even(padding, kernel, stride, m)),
-                     n, lambda m: (m + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1)
+    def even(s: int = stride, **changed: int) -> bool:
+        return span_of(**changed) >= 0 and span_of(**changed) % s == 0
+
+    def out(s: int = stride, **changed: int) -> int:
+        return span_of(**changed) // s + 1
+
+    suggestions = {} if not remainder else {
+        "paddings": _nearest((p for p in range(0, padding + stride + 1) if even(p=p)), padding,
+                             lambda p: out(p=p)),
+        "strides": _nearest((s for s in range(1, min(max(span, 1), 2 * stride + 16) + 1) if even(s)), stride, out),
+        "kernels": _nearest((k for k in range(max(1, kernel - stride), kernel + stride + 1) if even(k=k)), kernel,
+                            lambda k: out(k=k)),
+        "sizes": _nearest((m for m in range(max(1, n - stride), n + stride + 1) if even(m=m)), n,
+                          lambda m: out(m=m)),
+    }
     return Fit(n=n, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                exact=Fraction(span, stride) + 1, output=span // stride + 1, remainder=remainder,
-               ignored_input=max(0, remainder - padding), paddings=paddings if remainder else (),
-               strides=strides if remainder else (), kernels=kernels if remainder else (),
-               sizes=sizes if remainder else ())
+               ignored_input=max(0, remainder - padding),
+               **{k: suggestions.get(k, ()) for k in ("paddings", "strides", "kernels", "sizes")})
 
 
 def formula_latex(n: int, kernel: int, *, stride: int = 1, padding: int | str = 0, dilation: int = 1,
@@ -238,6 +239,16 @@ def parse_int(text: object, what: str) -> int:
     if text is None or (isinstance(text, float) and math.isnan(text)):
         raise ShapeError("shapes.err.missing", what=what)
     return _int(text, what)
+
+
+def parse_shape(text: str, what: str) -> Shape:
+    """A typed shape such as ``"1×28×28"`` or ``"1x28x28"``; ShapeError for a non-numeric part."""
+    return tuple(parse_int(x, what) for x in text.replace("x", "×").split("×"))
+
+
+def shape_text(shape: Sequence[int] | None) -> str:
+    """``(1, 28, 28)`` → ``"1×28×28"`` (empty for None)."""
+    return "×".join(map(str, shape or ()))
 
 
 def parse_pair(text: object, what: str, *, allow_same: bool = False) -> Pair | str:
@@ -396,7 +407,7 @@ def _resolve(layers_or_preset: str | Preset | Sequence[Layer], input_shape: Sequ
         raise ShapeError("shapes.err.no_input")
     shape = tuple(_int(v, "C×H×W") for v in shape)
     if len(shape) not in (1, 3) or min(shape) < 1:
-        raise ShapeError("shapes.err.input_shape", shape="×".join(map(str, shape)))
+        raise ShapeError("shapes.err.input_shape", shape=shape_text(shape))
     if max(shape) > MAX_SIZE:
         raise ShapeError("shapes.err.size_too_large", value=max(shape), limit=MAX_SIZE)
     if not layers:
@@ -430,7 +441,7 @@ def _step(layer: Layer, shape: Shape, rf: tuple[Pair, Pair] | None) -> dict[str,
         return {"output_shape": (math.prod(shape),), "rf": None}
     if kind == "linear":
         if len(shape) != 1:
-            raise ShapeError("shapes.err.linear_needs_flatten", shape="×".join(map(str, shape)))
+            raise ShapeError("shapes.err.linear_needs_flatten", shape=shape_text(shape))
         out = _positive(layer.out, "out")
         return {"output_shape": (out,), "params": shape[0] * out + out, "macs": shape[0] * out,
                 "kernel_shape": (out, shape[0]), "rf": None}
@@ -447,11 +458,9 @@ def _step(layer: Layer, shape: Shape, rf: tuple[Pair, Pair] | None) -> dict[str,
             raise ShapeError("shapes.err.groups", groups=groups, c_in=c, c_out=out)
         oh = conv_output_size(h, kh, stride=sh, padding=ph, dilation=dh)
         ow = conv_output_size(w, kw, stride=sw, padding=pw, dilation=dw)
-        exact = (conv_output_exact(h, kh, stride=sh, padding=ph, dilation=dh),
-                 conv_output_exact(w, kw, stride=sw, padding=pw, dilation=dw))
         per_cell = (c // groups) * kh * kw
         result = {"output_shape": (out, oh, ow), "params": out * per_cell + out, "macs": out * oh * ow * per_cell,
-                  "kernel_shape": (out, c // groups, kh, kw), "exact": exact}
+                  "kernel_shape": (out, c // groups, kh, kw)}
     else:
         if kind == "avgpool" and (dh, dw) != (1, 1):
             raise ShapeError("shapes.err.avgpool_dilation")
@@ -459,9 +468,9 @@ def _step(layer: Layer, shape: Shape, rf: tuple[Pair, Pair] | None) -> dict[str,
             raise ShapeError("shapes.err.pool_same")
         oh = pool_output_size(h, kh, stride=sh, padding=ph, dilation=dh, ceil_mode=layer.ceil_mode)
         ow = pool_output_size(w, kw, stride=sw, padding=pw, dilation=dw, ceil_mode=layer.ceil_mode)
-        exact = (conv_output_exact(h, kh, stride=sh, padding=ph, dilation=dh),
-                 conv_output_exact(w, kw, stride=sw, padding=pw, dilation=dw))
-        result = {"output_shape": (c, oh, ow), "exact": exact}
+        result = {"output_shape": (c, oh, ow)}
+    result["exact"] = (conv_output_exact(h, kh, stride=sh, padding=ph, dilation=dh),
+                       conv_output_exact(w, kw, stride=sw, padding=pw, dilation=dw))
     if rf is not None:  # r_out = r_in + (D(K-1)) * jump_in; jump_out = jump_in * S
         (rh, rw), (jh, jw) = rf
         rf = ((rh + dh * (kh - 1) * jh, rw + dw * (kw - 1) * jw), (jh * sh, jw * sw))

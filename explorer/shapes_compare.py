@@ -31,9 +31,24 @@ def fc_net(sizes: tuple[int, ...] = (256, 100, 26)) -> list[tuple[int, int]]:
     return [(a * b, b) for a, b in zip(sizes, sizes[1:])]
 
 
+def fc_net_latex(sizes: tuple[int, ...] = (256, 100, 26)) -> str:
+    """The count of :func:`fc_net` as LaTeX: ``256\\cdot100 + 100\\cdot26 + 100 + 26 = 25{,}600 + …``."""
+    layers = fc_net(sizes)
+    weights = [f"{a}\\cdot{b}" for a, b in zip(sizes, sizes[1:])] + [str(b) for _, b in layers]
+    values = [f"{w:,}" for w, _ in layers] + [str(b) for _, b in layers]
+    total = sum(w + b for w, b in layers)
+    return f"{' + '.join(weights)} = {' + '.join(values)} = {total:,}".replace(",", "{,}")
+
+
 def conv_layer_params(*, in_channels: int = 3, kernel: int = 5, filters: int = 10, bias: bool = True) -> int:
     """32x32x3 input, ten 5x5 filters: (5·5·3 + 1)·10 = 760."""
     return (kernel * kernel * in_channels + int(bias)) * filters
+
+
+def conv_layer_latex(*, in_channels: int = 3, kernel: int = 5, filters: int = 10) -> str:
+    """:func:`conv_layer_params` as LaTeX: ``(5\\cdot5\\cdot3 + 1)\\cdot10 = 760``."""
+    params = conv_layer_params(in_channels=in_channels, kernel=kernel, filters=filters)
+    return f"({kernel}\\cdot{kernel}\\cdot{in_channels} + 1)\\cdot{filters} = {params}"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Sequence
 
-from explorer.shapes import Row, totals
+from explorer.shapes import Row, shape_text, totals
 
 COLUMNS = ("name", "kind", "output_shape", "params", "macs", "receptive_field")
 
@@ -16,7 +16,7 @@ def _cell(row: Row, column: str) -> str:
     if value is None:
         return ""
     if column == "output_shape":
-        return "×".join(map(str, value))
+        return shape_text(value)
     return str(value)
 
 

@@ -14,13 +14,19 @@ DEFAULT_LABELS = {"padding": "padding", "input": "input", "ignored": "never cove
 MAX_CELLS = 24  # largest padded side drawn; bigger configurations get a ShapeError
 
 
+def _output_cell(h: int, w: int, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, position: Pair,
+                 ) -> tuple[Pair, Pair]:
+    """The output size (oh, ow) and ``position`` clamped into it."""
+    oh = conv_output_size(h, kernel[0], stride=stride[0], padding=padding[0], dilation=dilation[0])
+    ow = conv_output_size(w, kernel[1], stride=stride[1], padding=padding[1], dilation=dilation[1])
+    return (oh, ow), (min(max(position[0], 0), oh - 1), min(max(position[1], 0), ow - 1))
+
+
 def input_codes(h: int, w: int, kernel: Pair, *, stride: Pair = (1, 1), padding: Pair = (0, 0),
                 dilation: Pair = (1, 1), position: Pair = (0, 0)) -> list[list[int]]:
     """Cell codes of the padded input (rows top to bottom) with the window at output ``position``."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    oh = conv_output_size(h, kh, stride=sh, padding=ph, dilation=dh)
-    ow = conv_output_size(w, kw, stride=sw, padding=pw, dilation=dw)
-    i, j = min(max(position[0], 0), oh - 1), min(max(position[1], 0), ow - 1)
+    (oh, ow), (i, j) = _output_cell(h, w, kernel, stride, padding, dilation, position)
     last_row, last_col = (oh - 1) * sh + dh * (kh - 1), (ow - 1) * sw + dw * (kw - 1)
     window = {(i * sh + a * dh, j * sw + b * dw) for a in range(kh) for b in range(kw)}
     codes = []
@@ -46,9 +52,7 @@ def grid_figure(h: int, w: int, kernel: Pair, *, stride: Pair = (1, 1), padding:
     if max(h + 2 * padding[0], w + 2 * padding[1]) > MAX_CELLS:
         raise ShapeError("shapes.err.grid_too_large", limit=MAX_CELLS)
     codes = input_codes(h, w, kernel, stride=stride, padding=padding, dilation=dilation, position=position)
-    oh = conv_output_size(h, kernel[0], stride=stride[0], padding=padding[0], dilation=dilation[0])
-    ow = conv_output_size(w, kernel[1], stride=stride[1], padding=padding[1], dilation=dilation[1])
-    i, j = min(max(position[0], 0), oh - 1), min(max(position[1], 0), ow - 1)
+    (oh, ow), (i, j) = _output_cell(h, w, kernel, stride, padding, dilation, position)
     out = [[CURRENT if (r, c) == (i, j) else OUTPUT for c in range(ow)] for r in range(oh)]
     word = {PADDING: names["padding"], INPUT: names["input"], IGNORED: names["ignored"],
             WINDOW_INPUT: names["window"], WINDOW_PADDING: names["window"], OUTPUT: names["output"],

@@ -76,3 +76,19 @@ def test_every_prompt_exists_and_formats_in_both_languages():
                 text = i18n.translate(q.prompt_key, lang, **q.params)
                 assert "{" not in text
             assert i18n.placeholders(i18n.catalog("en")[q.prompt_key]) == set(q.params)
+
+
+def test_prompt_text_translates_the_preset_name():
+    from explorer import i18n
+
+    q = next(q for q in quiz.make_quiz(3, count=20) if "preset" in q.params)
+    for lang in i18n.LANGUAGES:
+        text = quiz.prompt_text(q, lang=lang)
+        assert i18n.translate(f"shapes.preset.{q.params['preset']}", lang) in text and "{" not in text
+    plain = next(q for q in quiz.make_quiz(3, count=20) if "preset" not in q.params)
+    assert quiz.prompt_text(plain, lang="ko") == i18n.translate(plain.prompt_key, "ko", **plain.params)
+
+
+def test_preset_output_formula_ends_with_the_answer():
+    for q in quiz.make_quiz(5, count=12, kinds=("preset_output", "preset_params", "conv_params")):
+        assert q.formula.endswith(f"= {q.answer}")

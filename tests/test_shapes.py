@@ -406,3 +406,15 @@ def test_calculator_gives_both_axes_like_torch():
         with pytest.raises(ShapeError) as info:
             shapes.calculate((8, 8), (3, 3), **kwargs)
         assert info.value.key == key
+
+
+def test_typed_shapes_parse_and_print():
+    assert shapes.parse_shape("1×28×28", "C×H×W") == (1, 28, 28)
+    assert shapes.parse_shape(" 3 x 32 x 32 ", "C×H×W") == (3, 32, 32)
+    assert shapes.parse_shape("3136", "C×H×W") == (3136,)
+    with pytest.raises(ShapeError) as info:
+        shapes.parse_shape("one×28×28", "C×H×W")
+    assert info.value.key == "shapes.err.not_integer" and info.value.params["what"] == "C×H×W"
+    assert shapes.shape_text((64, 7, 7)) == "64×7×7" and shapes.shape_text((10,)) == "10"
+    assert shapes.shape_text(None) == "" and shapes.shape_text(()) == ""
+    assert shapes.parse_shape(shapes.shape_text((1, 28, 28)), "C×H×W") == (1, 28, 28)

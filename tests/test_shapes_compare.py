@@ -34,3 +34,13 @@ def test_stacked_3x3_vs_one_big_filter(layers, stacked, single, rf):
     s = cmp.stacked_vs_single(layers)
     assert (s.stacked_params, s.single_params, s.receptive_field) == (stacked, single, rf)
     assert cmp.torch_stack_check(layers) == (stacked, rf)
+
+
+def test_worked_counts_as_latex():
+    assert cmp.fc_net_latex() == ("256\\cdot100 + 100\\cdot26 + 100 + 26 = 25{,}600 + 2{,}600 + 100 + 26"
+                                  " = 28{,}326")
+    assert cmp.fc_net_latex((4, 3)) == "4\\cdot3 + 3 = 12 + 3 = 15"
+    assert cmp.conv_layer_latex() == "(5\\cdot5\\cdot3 + 1)\\cdot10 = 760"
+    conv = nn.Conv2d(1, 6, 5)
+    assert cmp.conv_layer_latex(in_channels=1, kernel=5, filters=6).endswith(
+        f"= {sum(p.numel() for p in conv.parameters())}")
