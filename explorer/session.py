@@ -24,7 +24,7 @@ def lang() -> str:
     return default_language(locale)
 
 
-def t(key: str, **kwargs: Any) -> str:
+def t(key: str, /, **kwargs: Any) -> str:
     """Translate ``key`` into the session's language."""
     return translate(key, lang(), **kwargs)
 

@@ -1,0 +1,60 @@
+"""Train MNIST in real Chromium: start, watch the curves and filters change, pause."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from explorer.i18n import translate
+from tests.conftest import new_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+CURVE_POINTS = "el => el.data[0].x.length"  # training-loss points drawn
+FILTER_PIXELS = "el => JSON.stringify(el.data[0].z)"  # the layer-1 filter grid
+
+
+def _chart(page, key: str):
+    return page.locator(f".st-key-{key.replace('.', '-')} .js-plotly-plot").first
+
+
+def _read(page, key: str, script: str):
+    try:
+        return _chart(page, key).evaluate(script, timeout=5_000)
+    except Exception:  # the chart is being replaced by the next live update
+        return None
+
+
+def _until(predicate, timeout_s: float = 40.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.parametrize(("locale", "lang"), [("en-US", "en"), ("ko-KR", "ko")])
+def test_training_starts_updates_live_and_pauses(app_url, browser, locale, lang):
+    page = new_page(browser, locale=locale, width=1500, height=2600)
+    try:
+        page.goto(f"{app_url}/train")
+        page.get_by_text(translate("train.title", lang), exact=True).first.wait_for(timeout=90_000)
+        wait_idle(page, timeout_ms=90_000)
+        _chart(page, "train.filters_chart0").wait_for()
+        filters_before = _read(page, "train.filters_chart0", FILTER_PIXELS)
+        assert filters_before and _read(page, "train.curves_chart", CURVE_POINTS) == 0
+        page.get_by_role("button", name=translate("train.start", lang)).click()
+        assert _until(lambda: (_read(page, "train.curves_chart", CURVE_POINTS) or 0) >= 2), "no live loss curve"
+        assert _until(lambda: _read(page, "train.filters_chart0", FILTER_PIXELS) not in (None, filters_before)), \
+            "first-layer filters did not change"
+        screenshot(page, f"train_{lang}_running")
+        page.get_by_role("button", name=translate("train.pause", lang)).click()
+        page.get_by_role("button", name=translate("train.resume", lang)).wait_for(timeout=30_000)
+        wait_idle(page)
+        points = _read(page, "train.curves_chart", CURVE_POINTS)
+        time.sleep(2)
+        assert _read(page, "train.curves_chart", CURVE_POINTS) == points, "curves still moving after pause"
+        screenshot(page, f"train_{lang}_paused")
+    finally:
+        page.context.close()
