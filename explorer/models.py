@@ -32,6 +32,15 @@ def init_weights(model: nn.Module, generator: torch.Generator | None = None,
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
+def conv_block(c_in: int, c_out: int, *, pool_padding: int = 0) -> list[nn.Module]:
+    """The lectures' block: 3x3 conv (stride 1, padding 1) -> ReLU -> 2x2 max pool (stride 2)."""
+    return [
+        nn.Conv2d(c_in, c_out, kernel_size=3, stride=1, padding=1),  # (B, c_out, H, W)
+        nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2, padding=pool_padding),  # (B, c_out, ~H/2, ~W/2)
+    ]
+
+
 class SeedCNN(nn.Module):
     """The lectures' MNIST CNN (seed 000): two 3x3 conv blocks and one fully connected layer."""
 
@@ -39,12 +48,8 @@ class SeedCNN(nn.Module):
         super().__init__()
         with torch.device("meta"):  # layers' own default init would draw from the global RNG
             self.features = nn.Sequential(
-                nn.Conv2d(1, 32, kernel_size=3, stride=1, padding=1),   # (B, 32, 28, 28)
-                nn.ReLU(),
-                nn.MaxPool2d(kernel_size=2, stride=2),                  # (B, 32, 14, 14)
-                nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1),  # (B, 64, 14, 14)
-                nn.ReLU(),
-                nn.MaxPool2d(kernel_size=2, stride=2),                  # (B, 64, 7, 7)
+                *conv_block(1, 32),   # (B, 32, 14, 14)
+                *conv_block(32, 64),  # (B, 64, 7, 7)
             )
             self.classifier = nn.Sequential(
                 nn.Flatten(),                                           # (B, 3136)
@@ -64,15 +69,9 @@ class DeepSeedCNN(nn.Module):
         super().__init__()
         with torch.device("meta"):  # layers' own default init would draw from the global RNG
             self.features = nn.Sequential(
-                nn.Conv2d(1, 32, kernel_size=3, stride=1, padding=1),    # (B, 32, 28, 28)
-                nn.ReLU(),
-                nn.MaxPool2d(kernel_size=2, stride=2),                   # (B, 32, 14, 14)
-                nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1),   # (B, 64, 14, 14)
-                nn.ReLU(),
-                nn.MaxPool2d(kernel_size=2, stride=2),                   # (B, 64, 7, 7)
-                nn.Conv2d(64, 128, kernel_size=3, stride=1, padding=1),  # (B, 128, 7, 7)
-                nn.ReLU(),
-                nn.MaxPool2d(kernel_size=2, stride=2, padding=1),        # (B, 128, 4, 4)
+                *conv_block(1, 32),                    # (B, 32, 14, 14)
+                *conv_block(32, 64),                   # (B, 64, 7, 7)
+                *conv_block(64, 128, pool_padding=1),  # (B, 128, 4, 4): (7 + 2 - 2) // 2 + 1 = 4
             )
             self.classifier = nn.Sequential(
                 nn.Flatten(),                                            # (B, 2048)
