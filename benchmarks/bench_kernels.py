@@ -2,13 +2,16 @@
 
 For a 12-megapixel RGB image and for the <= 1.5 MP preview, with kernel sizes 3, 5 and 11, prints
 the time of:
-  project      explorer.kernels.apply_kernel (per channel; (C, 1, H, W) as a batch, one input channel)
+  project      explorer.kernels.apply_kernel (per channel: depthwise conv2d, channels_last; from 6x6
+               up, 8 row bands of the image stacked as channels)
   scipy        scipy.ndimage.correlate per channel (float32, zero padding: the same maths)
   nchw_dw      F.conv2d on (1, 3, H, W) with groups=3: the "naive" depthwise layout
   cl_dw        the same depthwise conv with channels_last memory format
 all measured in the same run, plus the preview's full server-side time per rerun (apply + display
-mapping + encoding the output picture + output and histogram figures). Each value includes layout conversion
-from the (H, W, 3) uint8 image and back to (H', W', 3) float32.
+mapping + encoding the output picture + output and histogram figures; "+pool" adds the page's
+default 2x2 max pooling of the output and its figure). Each value includes layout conversion
+from the (H, W, 3) uint8 image and back to (H', W', 3) float32. The project's whole output is
+checked against cl_dw.
 
     python benchmarks/bench_kernels.py            # about 1-3 minutes on 2 shared cores
     python benchmarks/bench_kernels.py --quick    # one repetition, skips nchw_dw at 12 MP / 11x11
@@ -70,7 +73,7 @@ def depthwise_apply(image: np.ndarray, kernel: np.ndarray, *, channels_last: boo
     return np.ascontiguousarray(y[0].permute(1, 2, 0).numpy())
 
 
-def preview_server_time(image: np.ndarray, kernel: np.ndarray) -> None:
+def preview_server_time(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """What the page does per rerun on the preview: apply, map for display, encode, build figures.
 
     The input picture is encoded once per image (cached by the page) and the PNG download is
@@ -80,6 +83,14 @@ def preview_server_time(image: np.ndarray, kernel: np.ndarray) -> None:
     display = kernels.to_display(raw, mode="clip")
     kernel_plots.image_figure(display, raw=raw)  # JPEG data URI for a 1.5 MP picture
     kernel_plots.histogram_figure(raw)
+    return raw
+
+
+def preview_with_pooling(image: np.ndarray, kernel: np.ndarray) -> None:
+    """`preview_server_time` plus the page's default pooling of the output (max, 2x2) and its figure."""
+    raw = preview_server_time(image, kernel)
+    pooled = kernels.pool(raw, kind="max", size=2, stride=2)
+    kernel_plots.image_figure(kernels.to_display(pooled, mode="clip"), raw=pooled, height=320)
 
 
 def main() -> None:
@@ -95,8 +106,9 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {platform.processor() or platform.machine()}")
     print(f"12 MP image {big.shape}, preview {small.shape} ({small.shape[0] * small.shape[1] / 1e6:.2f} MP)")
     print("wall times in ms (best of %d); ratio = baseline / project; then process CPU ms of the same runs"
-          " (project/scipy/nchw_dw/cl_dw[/server])" % repeats)
-    header = f"{'image':8} {'k':>3} {'project':>9} {'scipy':>9} {'nchw_dw':>9} {'cl_dw':>9} {'scipy/proj':>10} {'nchw/proj':>9} {'server':>8}"
+          " (project/scipy/nchw_dw/cl_dw[/server/+pool]) and the scipy/project CPU ratio" % repeats)
+    header = (f"{'image':8} {'k':>3} {'project':>9} {'scipy':>9} {'nchw_dw':>9} {'cl_dw':>9} {'scipy/proj':>10}"
+              f" {'nchw/proj':>9} {'server':>8} {'+pool':>8}")
     print(header)
     for label, image in (("preview", small), ("12 MP", big)):
         for k in KERNEL_SIZES:
@@ -115,14 +127,16 @@ def main() -> None:
             else:
                 t_nchw = timeit(lambda: depthwise_apply(image, kernel, channels_last=False), repeats=repeats)
             t_cl = timeit(lambda: depthwise_apply(image, kernel, channels_last=True), repeats=repeats)
-            np.testing.assert_allclose(depthwise_apply(image[:64, :64], kernel, channels_last=True),
-                                       kernels.apply_kernel(image[:64, :64], kernel), rtol=1e-4, atol=1e-2)
+            np.testing.assert_allclose(depthwise_apply(image, kernel, channels_last=True), ours,
+                                       rtol=1e-4, atol=1e-2)  # the whole output, banded path included
             server = timeit(lambda: preview_server_time(image, kernel), repeats=repeats) if label == "preview" else None
+            pooled = timeit(lambda: preview_with_pooling(image, kernel), repeats=repeats) if label == "preview" else None
             del ours
+            cpu_ratio = float(CPU_TIMES[1]) / max(float(CPU_TIMES[0]), 1e-9)
             print(f"{label:8} {k:>3} {t_proj * 1e3:9.1f} {t_scipy * 1e3:9.1f} {t_nchw * 1e3:9.1f} {t_cl * 1e3:9.1f}"
                   f" {t_scipy / t_proj:9.1f}x {t_nchw / t_proj:8.1f}x"
-                  + (f" {server * 1e3:8.1f}" if server is not None else f" {'-':>8}")
-                  + "   cpu ms: " + "/".join(CPU_TIMES), flush=True)
+                  + (f" {server * 1e3:8.1f} {pooled * 1e3:8.1f}" if server is not None else f" {'-':>8} {'-':>8}")
+                  + "   cpu ms: " + "/".join(CPU_TIMES) + f"   scipy/proj cpu {cpu_ratio:.1f}x", flush=True)
 
 
 if __name__ == "__main__":

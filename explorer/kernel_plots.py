@@ -36,11 +36,9 @@ def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: s
         trace = go.Image(z=rgb, hovertemplate="x=%{x}, y=%{y}<br>%{z}<extra></extra>")
     else:
         trace = go.Image(source=source or image_source(display), hovertemplate="x=%{x}, y=%{y}<extra></extra>")
-    fig = go.Figure(trace)
-    fig.update_layout(title=title, height=height, margin=_MARGIN)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return fig
+    # one constructor call: each update_* call validates again (about 2x slower for these figures)
+    return go.Figure(data=[trace], layout=dict(title=dict(text=title), height=height, margin=_MARGIN,
+                                               xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
 
 
 def value_text(raw: np.ndarray) -> np.ndarray:
@@ -57,18 +55,17 @@ def value_text(raw: np.ndarray) -> np.ndarray:
 
 def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_values: int = 250_000) -> go.Figure:
     """Histogram of raw output values (an even subsample above ``max_values``), 0 and 255 marked."""
-    values = np.asarray(raw).ravel()
+    values = np.ravel(raw, order="K")  # memory order: no copy for channel-plane views
     if values.size > max_values:
         values = values[:: -(-values.size // max_values)]
     counts, edges = np.histogram(values, bins=bins) if values.size else (np.zeros(1), np.array([0.0, 1.0]))
     centers = (edges[:-1] + edges[1:]) / 2
-    fig = go.Figure(go.Bar(x=centers, y=counts, width=np.diff(edges), marker_color="#4c78a8",
-                           hovertemplate="%{x:.3g}: %{y}<extra></extra>"))
     marks = [dict(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=dict(color="#e45756", dash="dash"))
              for x in (0, 255)]
-    fig.update_layout(title=title, height=220, margin=dict(l=0, r=0, t=30, b=0), bargap=0, shapes=marks)
-    fig.update_yaxes(showticklabels=False)
-    return fig
+    bar = dict(type="bar", x=centers, y=counts, width=np.diff(edges), marker=dict(color="#4c78a8"),
+               hovertemplate="%{x:.3g}: %{y}<extra></extra>")
+    return go.Figure(data=[bar], layout=dict(title=dict(text=title), height=220, margin=dict(l=0, r=0, t=30, b=0),
+                                             bargap=0, shapes=marks, yaxis=dict(showticklabels=False)))
 
 
 def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int, int, int] | None = None,

@@ -61,6 +61,95 @@ def test_apply_kernel_matches_torch_on_random_inputs(seed):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-3)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_banded_fast_path_matches_torch(seed, monkeypatch):
+    """Row bands folded into channels (normally only for large images), forced onto small random cases."""
+    rng = np.random.default_rng(1000 + seed)
+    image, kernel, stride, padding, dilation, mode = _random_case(rng)
+    bands = int(rng.choice([2, 3, 5, 8, 16]))
+    monkeypatch.setattr(kernels, "_band_count", lambda oh, **_: bands)
+    got = apply_kernel(image, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
+    want = torch_reference(image, kernel, stride=stride, padding=padding, dilation=dilation, mode=mode)
+    assert got.shape == want.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-3)
+
+
+@pytest.mark.parametrize("bands", [1, 2, 4, 7])
+def test_banded_full_depth_matches_torch(bands, monkeypatch):
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, (23, 17, 3))
+    kernel = rng.normal(size=(3, 4, 3))
+    monkeypatch.setattr(kernels, "_band_count", lambda oh, **_: bands)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    w = torch.from_numpy(kernel).permute(2, 0, 1)[None]
+    for stride, padding in [(1, 0), (2, 1), (1, "same")]:
+        pad = padding if padding != "same" else (1, 2, 1, 1)  # (left, right, top, bottom) for kw=4, kh=3
+        xp = F.pad(x, pad if isinstance(pad, tuple) else (pad,) * 4)
+        want = F.conv2d(xp, w, stride=stride)[0, 0].numpy()
+        got = apply_kernel(image, kernel, stride=stride, padding=padding)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-3)
+
+
+def test_large_images_take_the_banded_path_and_agree_with_torch():
+    assert kernels._band_count(1050, reach=11, stride=1, channels=3, taps=121) == 8
+    assert kernels._band_count(1050, reach=11, stride=1, channels=1, taps=121) == 16
+    assert kernels._band_count(1050, reach=5, stride=1, channels=3, taps=25) == 1  # 5x5 RGB: not worth it
+    assert kernels._band_count(1050, reach=3, stride=1, channels=1, taps=9) == 16
+    assert kernels._band_count(40, reach=11, stride=1, channels=3, taps=121) == 1  # too few rows
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (301, 37, 3), dtype=np.uint8)
+    kernel = rng.normal(size=(7, 6))
+    for options in ({}, {"stride": 2, "padding": "same"}, {"dilation": 2, "padding": 3, "padding_mode": "reflect"}):
+        got = apply_kernel(image, kernel, **options)
+        want = torch_reference(image, kernel, stride=options.get("stride", 1), padding=options.get("padding", 0),
+                               dilation=options.get("dilation", 1), mode=options.get("padding_mode", "zeros"))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-3)
+        np.testing.assert_allclose(apply_kernel(image[:, :, 1], kernel, **options), want[:, :, 1], rtol=1e-5, atol=2e-3)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_rank1_kernels_take_the_separable_path_and_match_torch(seed, monkeypatch):
+    rng = np.random.default_rng(2000 + seed)
+    image, _, stride, padding, dilation, mode = _random_case(rng)
+    if image.ndim == 2 or image.shape[2] != 3:
+        image = rng.uniform(0, 255, (*image.shape[:2], 3))
+    kh, kw = (int(v) for v in rng.integers(1, 8, size=2))
+    kh, kw = max(kh, 25 // kw + 1, 2), max(kw, 2)  # at least MIN_SEPARABLE_TAPS weights
+    kernel = np.outer(rng.normal(size=kh), rng.normal(size=kw))
+    h, w = (dilation * (k - 1) + 1 + int(rng.integers(0, 9)) for k in (kh, kw))
+    image = image[:1, :1].repeat(h, 0).repeat(w, 1) + rng.uniform(0, 50, (h, w, 3))  # fits the kernel
+    padding = padding if padding == "same" else min(padding, min(h, w) - 1)
+    calls = []
+    real = kernels._separable
+    monkeypatch.setattr(kernels, "_separable", lambda *a, **k: calls.append(1) or real(*a, **k))
+    got = apply_kernel(image, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
+    want = torch_reference(image, kernel, stride=stride, padding=padding, dilation=dilation, mode=mode)
+    assert calls == [1]
+    assert got.shape == want.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-3)
+
+
+def test_rank1_factors_of_presets():
+    for name in ("box5", "gaussian5", "box3", "sobel_x", "prewitt_y", "lecture_vertical_edge"):
+        column, row = kernels._rank1_factors(kernels.PRESETS[name])
+        np.testing.assert_allclose(np.outer(column, row), kernels.PRESETS[name], rtol=1e-6, atol=1e-9)
+    column, row = kernels._rank1_factors(kernels.PRESETS["sobel_x"])
+    assert column.tolist() == [-1, -2, -1] and row.tolist() == [1, 0, -1]  # integers stay exact
+    for name in ("laplacian8", "sharpen", "identity", "emboss"):
+        assert kernels._rank1_factors(kernels.PRESETS[name]) is None or name == "identity"
+    assert kernels._rank1_factors(np.random.default_rng(0).normal(size=(5, 5))) is None
+    assert kernels._rank1_factors(np.zeros((5, 5))) is None
+    assert kernels._rank1_factors(np.ones((1, 30))) is None  # one row: a plain conv already
+
+
+def test_separable_box_on_uint8_is_exact():
+    rng = np.random.default_rng(6)
+    image = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    kernel = np.ones((5, 5))
+    want = torch_reference(image, kernel, stride=1, padding=0, dilation=1, mode="zeros")
+    np.testing.assert_array_equal(apply_kernel(image, kernel), want)  # integer sums are exact in float32
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 @pytest.mark.parametrize("kernel_shape", [(3, 3), (4, 4), (2, 5), (5, 2)])
 def test_same_padding_agrees_with_torch_same(kernel_shape):
@@ -146,6 +235,17 @@ def test_pool_matches_torch(seed, kind):
     got = pool(array, kind=kind, size=size, stride=stride, padding=padding)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_pool_of_float32_planes_view_matches_float64():
+    rng = np.random.default_rng(5)
+    planes = rng.normal(size=(3, 9, 11)).astype(np.float32)
+    view = planes.transpose(1, 2, 0)  # the channel-plane layout `apply_kernel` may return
+    for kind in ("max", "avg"):
+        got = pool(view, kind=kind, size=3, stride=2, padding=1)
+        want = pool(view.astype(np.float64), kind=kind, size=3, stride=2, padding=1)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_pool_lecture_example_seed_004():
