@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import session
+from explorer import display, session
 from explorer.i18n import LANGUAGES
 from explorer.session import t
 
@@ -27,10 +27,12 @@ st.sidebar.radio(
     t("common.language"), LANGUAGES, key=session.LANG_KEY, horizontal=True,
     format_func=lambda code: t(f"common.lang_name.{code}"),
 )
+st.sidebar.toggle(t("common.projector"), key=display.PROJECTOR_KEY, help=t("common.projector_help"))
+if st.session_state.get(display.PROJECTOR_KEY):
+    st.html(display.PROJECTOR_CSS)
 
 pages = [
     st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=url, default=(file == "home.py"))
     for file, title, icon, url in PAGES
-    if (PAGES_DIR / file).exists()
 ]
 st.navigation(pages).run()

@@ -8,6 +8,7 @@ centre of mass in a 28x28 frame. `preprocess_steps` returns every intermediate i
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -249,17 +250,23 @@ def feature_layers(model: nn.Module) -> dict[str, nn.Module]:
             if name and not list(m.children()) and (root is not model or isinstance(m, wanted))}
 
 
+# Hooks live on the model itself: a model shared between sessions (threads) must not see two sets
+# of hooks at once, or one session would read another's activations.
+_HOOKS = threading.Lock()
+
+
 def feature_maps(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Layer name -> its activation for input ``x`` (B, C, H, W), collected with forward hooks."""
     out: dict[str, torch.Tensor] = {}
-    handles = [m.register_forward_hook(lambda _m, _i, o, name=name: out.__setitem__(name, o.detach()))
-               for name, m in feature_layers(model).items()]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
+    with _HOOKS:
+        handles = [m.register_forward_hook(lambda _m, _i, o, name=name: out.__setitem__(name, o.detach()))
+                   for name, m in feature_layers(model).items()]
+        try:
+            with torch.no_grad():
+                model(x)
+        finally:
+            for h in handles:
+                h.remove()
     return out
 
 
@@ -336,14 +343,16 @@ def grad_cam(model: nn.Module, x: torch.Tensor, *, target: int | None = None,
     """
     module = dict(model.named_modules())[layer or gradcam_layer(model)]
     store: dict[str, torch.Tensor] = {}
-    handle = module.register_forward_hook(lambda _m, _i, o: store.__setitem__("a", o))
-    try:
-        with torch.enable_grad():
-            logits = model(x)
-            cls = int(logits[0].argmax()) if target is None else target
-            (grad,) = torch.autograd.grad(logits[0, cls], store["a"])
-    finally:
-        handle.remove()
+    x = x.detach().clone().requires_grad_(True)  # a graph even when the weights are frozen
+    with _HOOKS:
+        handle = module.register_forward_hook(lambda _m, _i, o: store.__setitem__("a", o))
+        try:
+            with torch.enable_grad():
+                logits = model(x)
+                cls = int(logits[0].argmax()) if target is None else target
+                (grad,) = torch.autograd.grad(logits[0, cls], store["a"])
+        finally:
+            handle.remove()
     a = store["a"].detach()  # (1, K, h, w)
     weights = grad.mean(dim=(2, 3), keepdim=True)  # (1, K, 1, 1)
     cam = F.relu((weights * a).sum(dim=1, keepdim=True))  # (1, 1, h, w)

@@ -29,6 +29,20 @@ def t(key: str, /, **kwargs: Any) -> str:
     return translate(key, lang(), **kwargs)
 
 
+def projector() -> bool:
+    """Whether this session has projector mode on (sidebar toggle in app.py)."""
+    from explorer import display
+
+    return bool(st.session_state.get(display.PROJECTOR_KEY))
+
+
+def chart(container: Any, fig: Any, **kwargs: Any) -> None:
+    """Draw a plotly ``fig`` in ``container`` (``st`` or a column) in this session's display style."""
+    from explorer import display
+
+    container.plotly_chart(display.apply(fig, display.style(projector=projector())), **kwargs)
+
+
 def get(key: str, factory: Callable[[], T]) -> T:
     """This session's object under ``key``, created by ``factory`` on first use."""
     if key not in st.session_state:

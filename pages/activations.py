@@ -16,7 +16,7 @@ from explorer.data import load_embedded
 from explorer.images import ImageError, load_image, to_png
 from explorer.kernels import PRESETS, preset_label_key
 from explorer.samples import sample_images
-from explorer.session import t
+from explorer.session import chart, t
 
 NS = "activations"
 SOURCES = ("draw", "upload", "test")
@@ -114,7 +114,7 @@ def _hover(label: str) -> str:
 
 
 def _chart(fig, name: str) -> None:
-    st.plotly_chart(fig, key=f"{NS}.chart.{name}", config=plots.png_config(f"activations_{name}"))
+    chart(st, fig, key=f"{NS}.chart.{name}", config=plots.png_config(f"activations_{name}"))
 
 
 def _show_prediction(model, result: act.Preprocessed) -> None:

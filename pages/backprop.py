@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import backprop as bp
 from explorer import backprop_plots as plots
 from explorer.i18n import translate
-from explorer.session import get, lang, t
+from explorer.session import chart, get, lang, t
 
 NS = "backprop"
 SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
@@ -111,7 +111,7 @@ def _stepper(inputs: dict, total: int) -> None:
     step = wt.steps[n - 1]
     st.caption(t("backprop.step_of", n=n, total=total, phase=t(f"backprop.phase.{step.phase}")))
     st.subheader(t(step.name_key))
-    st.plotly_chart(plots.network_figure(step.id, step.phase), key=f"{NS}.network",
+    chart(st, plots.network_figure(step.id, step.phase), key=f"{NS}.network",
                     config={"displayModeBar": False})
     st.latex(step.formula)
     st.markdown(t(step.explain_key))
@@ -120,7 +120,7 @@ def _stepper(inputs: dict, total: int) -> None:
     columns = st.columns(len(step.arrays))
     for i, (name, arr) in enumerate(step.arrays.items()):
         fig = plots.grid_figure(arr, title=name, highlight=step.highlight.get(name))
-        columns[i].plotly_chart(fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False})
+        chart(columns[i], fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False})
 
 
 def main() -> None:
@@ -169,7 +169,7 @@ def main() -> None:
         if (rise := bp.first_increase(hist.losses)) is not None:
             st.warning(t("backprop.warn.k_increased", step=rise, before=f"{hist.losses[rise - 1]:.4g}",
                          after=f"{hist.losses[rise]:.4g}"))
-        st.plotly_chart(plots.loss_figure(hist.losses, x_title=t("backprop.plot.step"),
+        chart(st, plots.loss_figure(hist.losses, x_title=t("backprop.plot.step"),
                                           y_title=t("backprop.plot.loss")), key=f"{NS}.loss_plot")
     with st.expander(t("backprop.export")):
         names = {s.id: t(s.name_key) for s in wt.steps}

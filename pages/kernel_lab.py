@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer import images, kernel_plots as kp, kernels as kn, stepthrough as stp
 from explorer.samples import sample_images
-from explorer.session import get, t
+from explorer.session import chart, get, t
 
 NS = "kernel_lab"
 SOURCES = ("sample", "upload", "camera")  # option ids; labels come from kernel_lab.source_<id>
@@ -176,7 +176,7 @@ def _image_lab() -> None:
         _show_error(err)
         raw = kn.filter_image(valid["preview"], valid["kernel"], **valid["options"])
     st.session_state[f"{NS}.kernel"] = valid["kernel"]
-    slot.plotly_chart(kp.kernel_figure(valid["kernel"], height=170), key=f"{NS}.kernel_fig")
+    chart(slot, kp.kernel_figure(valid["kernel"], height=170), key=f"{NS}.kernel_fig")
     _show_result(valid, raw)
 
 
@@ -202,12 +202,12 @@ def _show_result(valid: dict, raw: np.ndarray) -> None:
                     format_func=_fixed(lambda m: f"{NS}.display_{m}"))
     display = kn.to_display(raw, mode=mode)
     left, right = st.columns(2)
-    left.plotly_chart(kp.image_figure(shown, raw=shown, source=_input_source(shown, options["colour"]),
+    chart(left, kp.image_figure(shown, raw=shown, source=_input_source(shown, options["colour"]),
                                       title=t(f"{NS}.input_title", h=shown.shape[0], w=shown.shape[1])),
                       key=f"{NS}.input_fig")
-    right.plotly_chart(kp.image_figure(display, raw=raw, title=t(f"{NS}.output_title", h=raw.shape[0], w=raw.shape[1])),
+    chart(right, kp.image_figure(display, raw=raw, title=t(f"{NS}.output_title", h=raw.shape[0], w=raw.shape[1])),
                        key=f"{NS}.output_fig")
-    st.plotly_chart(kp.histogram_figure(raw, title=t(f"{NS}.histogram")), key=f"{NS}.histogram_fig")
+    chart(st, kp.histogram_figure(raw, title=t(f"{NS}.histogram")), key=f"{NS}.histogram_fig")
     # PNG bytes are made only when a download is clicked (deferred data)
     st.download_button(t("common.download_png"), lambda: images.to_png(display), file_name="kernel_output.png",
                        mime="image/png", key=f"{NS}.download", on_click="ignore")
@@ -238,7 +238,7 @@ def _pooling(shown: np.ndarray, display: np.ndarray, raw: np.ndarray) -> None:
     mode = st.session_state[f"{NS}.display"] if target == "output" else "clip"
     st.caption(t(f"{NS}.pool_sizes", h=source.shape[0], w=source.shape[1], oh=pooled.shape[0], ow=pooled.shape[1],
                  ratio=f"{source.shape[0] * source.shape[1] / max(pooled.shape[0] * pooled.shape[1], 1):.1f}"))
-    st.plotly_chart(kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, height=320,
+    chart(st, kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, height=320,
                                     title=t(f"{NS}.pool_title", h=pooled.shape[0], w=pooled.shape[1])),
                     key=f"{NS}.pool_fig")
 
@@ -285,12 +285,12 @@ def _stepper(all_steps, matrix, kernel, ex, padding: int, playing: bool) -> None
         step = all_steps[pos - 1]
         win = step.window.shape
         c1, c2, c3 = st.columns([3, 2, 3])
-        c1.plotly_chart(kp.matrix_figure(stp.pad_matrix(matrix, padding), padding=padding, title=t(f"{NS}.st_input"),
+        chart(c1, kp.matrix_figure(stp.pad_matrix(matrix, padding), padding=padding, title=t(f"{NS}.st_input"),
                                          window=(step.top, step.left, *win)), key=f"{NS}.st_in_fig", width="content")
         if kernel is not None:
-            c2.plotly_chart(kp.kernel_figure(kernel, title=t(f"{NS}.st_kernel")), key=f"{NS}.st_k_fig",
+            chart(c2, kp.kernel_figure(kernel, title=t(f"{NS}.st_kernel")), key=f"{NS}.st_k_fig",
                             width="content")
-        c3.plotly_chart(kp.matrix_figure(stp.result(all_steps, upto=pos), title=t(f"{NS}.st_output"),
+        chart(c3, kp.matrix_figure(stp.result(all_steps, upto=pos), title=t(f"{NS}.st_output"),
                                          window=(step.out_row, step.out_col, 1, 1), colorscale="Oranges"),
                         key=f"{NS}.st_out_fig", width="content")
         st.caption(t(f"{NS}.step_caption", pos=pos, n=len(all_steps), row=step.out_row + 1, col=step.out_col + 1,

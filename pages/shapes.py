@@ -6,7 +6,7 @@ import streamlit as st
 from explorer import quiz, shapes, shapes_compare
 from explorer import shapes_view as view
 from explorer.i18n import translate
-from explorer.session import lang, t
+from explorer.session import chart, lang, t
 from explorer.shapes import ShapeError
 from explorer.shapes_plot import MAX_CELLS, grid_figure
 
@@ -81,7 +81,7 @@ def calculator() -> None:
     pos = st.slider(t("shapes.calc.position"), 0, max(last, 1), key="shapes.calc.pos", disabled=last == 0)
     pos = min(pos, last)
     fig = grid_figure(**grid, position=divmod(pos, ow), labels=view.grid_labels(lang=lang()))
-    st.plotly_chart(fig, key="shapes.calc.grid", width="stretch")
+    chart(st, fig, key="shapes.calc.grid", width="stretch")
     st.caption(t("shapes.grid.legend"))
 
 

@@ -10,7 +10,7 @@ from explorer import train_plots as plots
 from explorer.data import load_mnist
 from explorer.models import MODELS
 from explorer.i18n import translate
-from explorer.session import lang, t
+from explorer.session import chart, lang, t
 from explorer.training import (OPTIMIZERS, SCHEDULES, CheckpointError, Runner, TrainConfig, Trainer,
                                TrainingError, apply_checkpoint, max_trainings, save_checkpoint)
 
@@ -131,7 +131,7 @@ def live_view(runner: Runner, image_index: int, channels: int) -> None:
     trainer, snap = runner.trainer, runner.trainer.snapshot()
     status(runner)
     st.subheader(t("train.curves"))
-    st.plotly_chart(plots.curves_figure(
+    chart(st, plots.curves_figure(
         snap.history, loss_title=t("train.loss"), accuracy_title=t("train.accuracy"),
         step_title=t("train.step_axis"), train_name=t("train.train_curve"),
         train_epoch_name=t("train.train_epoch_curve"), test_name=t("train.test_curve")), key="train.curves_chart")
@@ -141,14 +141,14 @@ def live_view(runner: Runner, image_index: int, channels: int) -> None:
         for i, weights in enumerate(snap.filters[:2]):
             title = (t("train.filters1", n=weights.shape[0]) if weights.shape[1] == 1
                      else t("train.filters2", n=weights.shape[0], c=weights.shape[1]))
-            st.plotly_chart(plots.filters_figure(weights, title=title), key=f"train.filters_chart{i}")
+            chart(st, plots.filters_figure(weights, title=title), key=f"train.filters_chart{i}")
     with right:
         st.subheader(t("train.feature_maps"))
         image = trainer.test_data.images[image_index]
         maps = trainer.feature_maps(image)
         pred = int(trainer.predict(image[None])[0])
         st.caption(t("train.image_label", label=int(trainer.test_data.labels[image_index]), pred=pred))
-        st.plotly_chart(plots.feature_maps_figure([(t("train.input"), image.cpu()), *maps], channels=channels),
+        chart(st, plots.feature_maps_figure([(t("train.input"), image.cpu()), *maps], channels=channels),
                         key="train.maps_chart")
     epoch_end(trainer, snap)
 
@@ -161,7 +161,7 @@ def epoch_end(trainer: Trainer, snap) -> None:
         return
     st.metric(t("train.test_accuracy", epoch=snap.epoch, accuracy=f"{ev.accuracy:.2%}"), f"{ev.accuracy:.2%}")
     left, right = st.columns([2, 3])
-    left.plotly_chart(plots.confusion_figure(ev.confusion, title=t("train.confusion"), true_title=t("train.true_digit"),
+    chart(left, plots.confusion_figure(ev.confusion, title=t("train.confusion"), true_title=t("train.true_digit"),
                                              predicted_title=t("train.predicted_digit")), key="train.confusion_chart")
     wrong = ev.misclassified(limit=24)
     with right:
@@ -169,7 +169,7 @@ def epoch_end(trainer: Trainer, snap) -> None:
         if len(wrong) == 0:
             st.caption(t("train.none_wrong"))
         else:
-            st.plotly_chart(plots.misclassified_figure(
+            chart(st, plots.misclassified_figure(
                 trainer.test_data.images[wrong], ev.predictions[wrong].tolist(), ev.labels[wrong].tolist(),
                 caption=t("train.misclassified_caption")), key="train.wrong_chart")
 
