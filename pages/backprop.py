@@ -47,8 +47,8 @@ def _load_x() -> None:
             index = min(int(st.session_state[f"{NS}.mnist_index"]), len(images) - 1)
             X = bp.mnist_crop(images[index].numpy(), row=st.session_state[f"{NS}.crop_row"],
                               col=st.session_state[f"{NS}.crop_col"])
-        except Exception as err:  # missing/damaged data: say so, keep X
-            st.session_state[f"{NS}.load_error"] = str(err)[:200]
+        except Exception as err:  # missing/damaged data: say so (no paths, no traceback), keep X
+            st.session_state[f"{NS}.load_error"] = type(err).__name__
             return
     st.session_state[f"{NS}.X_text"] = bp.format_matrix(X)
 
