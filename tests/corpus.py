@@ -24,6 +24,8 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
+from tests.bad_images import truncated_jpeg, truncated_png
+
 MARKER = Path(os.environ.get("TMPDIR", "/tmp")) / "cnn-explorer-corpus-pwned"  # the payload would create it
 
 
@@ -92,17 +94,6 @@ def gif_screen_bomb() -> bytes:
     data = bytearray(_encode(Image.fromarray(pattern(8, 8)).convert("P"), "GIF"))
     data[6:10] = struct.pack("<HH", 65535, 65535)
     return bytes(data)
-
-
-def truncated_jpeg() -> bytes:
-    data = _encode(Image.fromarray(pattern(64, 64)), "JPEG", quality=90)
-    return data[: len(data) // 2]
-
-
-def truncated_png() -> bytes:
-    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    data = _encode(Image.fromarray(noise), "PNG")
-    return data[: len(data) // 2]
 
 
 def png_bad_idat() -> bytes:

@@ -88,7 +88,11 @@ def test_each_browser_sticks_to_one_replica(browser, cluster):
         _use_kernel_lab(context, cluster, name)
     for context in contexts:
         context.close()  # websocket requests are logged when they end
-    time.sleep(1.0)
+    deadline = time.monotonic() + 10  # poll until both browsers' websocket requests are logged
+    while time.monotonic() < deadline and not all(
+            any(f"route={route} " in ln and "/_stcore/stream" in ln
+                for ln in cluster.access_log.read_text(encoding="utf-8").splitlines()) for route in routes):
+        time.sleep(0.2)
     log = cluster.access_log.read_text(encoding="utf-8").splitlines()
     for route, backend in zip(routes, backends):
         lines = [ln for ln in log if f"route={route} " in ln]
