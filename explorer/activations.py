@@ -20,6 +20,7 @@ from PIL import Image
 from torch import nn
 
 from explorer.models import SeedCNN
+from explorer.i18n import UserError
 
 ASSETS = Path(__file__).parent / "assets"
 BUNDLED_WEIGHTS = ASSETS / "seed_cnn.pt"
@@ -34,13 +35,8 @@ SPECK_FRACTION = 0.05  # components smaller than this share of the largest are n
 STEP_NAMES = ("gray", "inverted", "contrast", "cropped", "scaled", "centred")
 
 
-class DigitError(ValueError):
+class DigitError(UserError):
     """A user-facing problem with a digit image: ``key`` is an i18n key, ``params`` its arguments."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}" if params else key)
-        self.key = key
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass, field
 
 import numpy as np
+from explorer.i18n import UserError
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "relu")
 POOLINGS: tuple[str, ...] = ("max", "avg")
@@ -25,13 +26,8 @@ POOL = 2  # 2x2 window, stride 2, no padding (torch's floor mode: a trailing odd
 SATURATION = 30.0  # |z| beyond this: sigmoid'(z) < 1e-13, the gradient has vanished
 
 
-class BackpropInputError(ValueError):
+class BackpropInputError(UserError):
     """A user-facing input problem, carrying an i18n key and its format arguments."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}")
-        self.key = key
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,18 @@ DEFAULT_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).parent / "locales"
 
 
+class UserError(ValueError):
+    """A problem to show the user: ``key`` is an i18n key, ``params`` its format arguments.
+
+    Each module subclasses it (``ImageError``, ``KernelError``, …) so callers can catch what they expect.
+    """
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(f"{key} {params}" if params else key)
+        self.key = key
+        self.params = params
+
+
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """All strings of one language, merged from its namespace files."""

@@ -20,18 +20,14 @@ from torchvision import models
 from torchvision.transforms import functional as TF
 
 from explorer.activations import load_state_dict_checked
+from explorer.i18n import UserError
 
 ARCHS: dict[str, str] = {"alexnet": "AlexNet", "resnet18": "ResNet-18"}  # name -> display name
 DOWNLOAD_TIMEOUT_S = 10.0
 
 
-class WeightsError(ValueError):
+class WeightsError(UserError):
     """A user-facing problem with ImageNet weights: ``key`` is an i18n key, ``params`` its arguments."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}" if params else key)
-        self.key = key
-        self.params = params
 
 
 def _weights(arch: str) -> models.WeightsEnum:

@@ -15,6 +15,7 @@ import zlib
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from explorer.i18n import UserError
 
 FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff")
@@ -27,13 +28,8 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyErr
                   TypeError, struct.error, zlib.error, Image.DecompressionBombError)
 
 
-class ImageError(ValueError):
+class ImageError(UserError):
     """A user-facing image problem: ``key`` is an i18n key, ``params`` its format arguments."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}" if params else key)
-        self.key = key
-        self.params = params
 
 
 def load_image(data: bytes) -> np.ndarray:

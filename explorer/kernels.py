@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import as_strided
+from explorer.i18n import UserError
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
@@ -24,13 +25,8 @@ MIN_SIZE, MAX_SIZE = 1, 11  # custom kernels: 1x1 .. 11x11, rows and columns cho
 MAX_WEIGHT = 10_000.0  # larger |weights| are refused as absurd
 
 
-class KernelError(ValueError):
+class KernelError(UserError):
     """A user-facing kernel/operation problem: ``key`` is an i18n key, ``params`` its arguments."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(f"{key} {params}" if params else key)
-        self.key = key
-        self.params = params
 
 
 def _k(rows: Sequence[Sequence[float]], scale: float = 1.0) -> np.ndarray:
