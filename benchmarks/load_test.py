@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,18 @@ def proc_status(pid: int) -> tuple[int, int]:
             elif line.startswith("Threads:"):
                 threads = int(line.split()[1])
     return rss, threads
+
+
+def thread_names(pids: list[int]) -> Counter[str]:
+    """How many threads of each name (``/proc/<pid>/task/*/comm``) the server processes have."""
+    names: Counter[str] = Counter()
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                names[(task / "comm").read_text(encoding="utf-8").strip()] += 1
+            except OSError:  # the thread ended while we looked
+                pass
+    return names
 
 
 class Monitor(threading.Thread):
@@ -341,6 +354,7 @@ def main() -> None:
         time.sleep(2)
         monitor = Monitor([p.pid for p in procs])
         base_rss, base_threads = monitor.now()
+        base_names = thread_names(monitor.pids)
         monitor.start()
         t0 = time.perf_counter()
         stats = asyncio.run(classroom([base], sessions=args.sessions, trainers=args.trainers,
@@ -349,6 +363,7 @@ def main() -> None:
         time.sleep(args.settle)
         monitor.stop()
         after_rss, after_threads = monitor.now()
+        after_names = thread_names(monitor.pids)
         peak_rss = max(s[1] for s in monitor.samples)
         peak_threads = max(s[2] for s in monitor.samples)
         crashed = [p.pid for p in procs if p.poll() is not None]
@@ -379,6 +394,8 @@ def main() -> None:
     print(f"server RSS: before {base_rss / mb:.0f} MB, peak {peak_rss / mb:.0f} MB, "
           f"{args.settle:.0f} s after all sessions closed {after_rss / mb:.0f} MB")
     print(f"server threads: before {base_threads}, peak {peak_threads}, after {after_threads}")
+    if after_names != base_names:
+        print(f"    left over, by name: {dict(after_names - base_names)}; gone: {dict(base_names - after_names)}")
     sys.exit(1 if stats.errors or crashed else 0)
 
 

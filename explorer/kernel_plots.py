@@ -42,13 +42,14 @@ def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: s
 
 
 def value_text(raw: np.ndarray) -> np.ndarray:
-    """(H, W[, C]) values -> (H, W) strings like ``12.5`` or ``12.5 / 3 / -4`` for hover."""
+    """(H, W[, C]) values -> (H, W) strings like ``12.5`` or ``12.5 / 3 / -4`` for hover (-0 shows as 0)."""
     values = np.asarray(raw, dtype=np.float64)
-    text = np.char.mod("%.4g", values)
+    distinct, where = np.unique(values, return_inverse=True)  # images repeat values: format each once
+    text = np.array(["%.4g" % v for v in distinct.tolist()])[where.reshape(values.shape)]
     if values.ndim == 3:
         joined = text[:, :, 0]
         for c in range(1, values.shape[2]):
-            joined = np.char.add(np.char.add(joined, " / "), text[:, :, c])
+            joined = np.strings.add(np.strings.add(joined, " / "), text[:, :, c])
         text = joined
     return text
 

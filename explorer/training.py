@@ -3,7 +3,8 @@
 No Streamlit here. `Trainer` owns one model, its optimizer and its own ``torch.Generator``s (init, data
 order/augmentation, dropout): two trainers in one process never touch each other or the global RNG.
 `Runner` drives a trainer on a worker thread that stops when nobody polls it any more (heartbeat),
-limited process-wide by `SLOTS`. Checkpoints: `save_checkpoint` / `load_checkpoint` (weights only,
+limited process-wide by `SLOTS`; each worker runs at low priority on its share of the CPUs
+(`explorer.threads`). Checkpoints: `save_checkpoint` / `load_checkpoint` (weights only,
 ``torch.load(weights_only=True)`` or safetensors, then strict checks).
 """
 
@@ -26,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from explorer.models import MODELS, build_model, pick_device
+from explorer.threads import limit_this_thread, lower_this_thread, threads_per_training
 
 Optimizer = Literal["adam", "sgd"]
 Schedule = Literal["constant", "cosine"]
@@ -459,6 +461,19 @@ def max_trainings() -> int:
 
 
 SLOTS = threading.BoundedSemaphore(max_trainings())
+_active = 0  # trainings running right now in this process (whatever their slots)
+_active_lock = threading.Lock()
+
+
+def running_trainings() -> int:
+    """How many `Runner` workers are training right now."""
+    return _active
+
+
+def _count_running(delta: int) -> None:
+    global _active
+    with _active_lock:
+        _active += delta
 
 RunState = Literal["idle", "running", "paused", "finished", "failed", "abandoned"]
 
@@ -514,11 +529,18 @@ class Runner:
             self.state = "paused"
 
     def _work(self) -> None:
+        _count_running(+1)
+        lower_this_thread()  # page reruns first: a training only gets the CPU time they leave
+        threads = 0
         try:
             while not self._stop.is_set():
                 if time.monotonic() - self._beat > self.heartbeat_timeout:
                     self.state = "abandoned"
                     return
+                share = threads_per_training(running_trainings())
+                if share != threads:  # an equal share of the CPUs among the trainings running now
+                    threads = share
+                    limit_this_thread(threads)
                 if self.trainer.step(self.batches_per_tick) == 0 or self.trainer.finished:
                     self.state = "failed" if self.trainer.error else "finished"
                     return
@@ -527,6 +549,7 @@ class Runner:
             self.trainer.error = TrainingError("train.error.crashed", error=type(err).__name__)
             self.state = "failed"
         finally:
+            _count_running(-1)
             self.slots.release()
 
 

@@ -23,6 +23,16 @@ def test_rgb_raw_values_are_joined_per_pixel():
     assert kp.value_text(raw).tolist() == [["0 / 0 / 0", "1 / -2 / 3.25"]]
 
 
+def test_hover_text_matches_python_formatting_of_every_value():
+    rng = np.random.default_rng(0)
+    raw = np.concatenate([rng.normal(0, 300, (20, 30, 3)), rng.integers(-9, 9, (20, 30, 3))]).astype(np.float32)
+    raw[0, 0, 0], raw[1, 1, 1], raw[2, 2, 2], raw[3, 3, 0] = np.nan, np.inf, -np.inf, -0.0
+    expected = [[" / ".join("%.4g" % (v + 0.0) for v in px) for px in row]  # + 0.0: -0 shows as 0
+                for row in raw.astype(np.float64).tolist()]
+    assert kp.value_text(raw).tolist() == expected
+    assert kp.value_text(raw[:, :, 1]).tolist() == [["%.4g" % v for v in row] for row in raw[:, :, 1].tolist()]
+
+
 def test_large_image_is_sent_as_one_png():
     display = np.zeros((300, 400, 3), np.uint8)
     fig = kp.image_figure(display, raw=display.astype(float))

@@ -176,3 +176,9 @@ def test_server_defaults_are_local_only_with_xsrf_and_a_small_upload_cap():
     assert config["enableXsrfProtection"] is True
     assert 0 < config["maxUploadSize"] <= 10  # MB, enforced by Streamlit before any of our code runs
     assert training.MAX_CHECKPOINT_BYTES >= config["maxUploadSize"] * 2**20  # our own caps never bite first
+
+
+def test_server_does_not_stop_every_session_for_a_full_gc_after_each_rerun():
+    """Streamlit's default gc.collect() after each rerun holds the GIL ~0.2 s with torch loaded."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["runner"]
+    assert config["postScriptGC"] is False

@@ -11,8 +11,8 @@ import torch
 from torch.nn import functional as F
 
 from explorer.training import (CheckpointError, Runner, TrainConfig, Trainer, TrainingError,
-                               feature_maps, load_checkpoint, max_trainings, save_checkpoint,
-                               shift_images)
+                               feature_maps, load_checkpoint, max_trainings, running_trainings,
+                               save_checkpoint, shift_images)
 from tests.bad_checkpoints import bad_checkpoints, good
 
 
@@ -284,3 +284,31 @@ def test_frozen_model_and_predict_use_the_latest_weights_without_touching_traini
     trainer.step(1)  # training on does not change the copy
     assert torch.equal(frozen.state_dict()["features.0.weight"], kept)
     assert not torch.equal(frozen.state_dict()["features.0.weight"], trainer.state_dict()["features.0.weight"])
+
+
+def test_runner_trains_at_low_priority_on_its_share_of_the_cpus(monkeypatch):
+    """The worker lowers its own priority and bounds its own torch threads; the caller keeps its own."""
+    import os
+    import sys
+
+    from explorer import threads
+
+    monkeypatch.setenv(threads.THREADS_ENV, "1")
+    seen: list[tuple[int, int]] = []
+    trainer = _trainer(TrainConfig(batch_size=50, epochs=50))
+    step = trainer.step
+
+    def watched_step(n: int = 1) -> int:
+        seen.append((torch.get_num_threads(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+                     if sys.platform == "linux" else threads.TRAINING_NICE))
+        return step(n)
+
+    monkeypatch.setattr(trainer, "step", watched_step)
+    before = torch.get_num_threads()
+    runner = Runner(trainer, slots=threading.BoundedSemaphore(1))
+    runner.start()
+    assert _wait(lambda: len(seen) >= 2)
+    runner.pause()
+    expected_threads = 1 if threads.can_limit_threads() else before
+    assert set(seen) == {(expected_threads, threads.TRAINING_NICE)}
+    assert torch.get_num_threads() == before and running_trainings() == 0
