@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from explorer.figures import Figure, trace
+
 GAP = 1  # pixels of empty (NaN) space between tiles of a grid
 
 
@@ -35,7 +37,7 @@ def probability_bars(probs: np.ndarray, *, labels: list[str] | None = None, titl
     labels = labels or [str(i) for i in range(len(probs))]
     best = int(np.argmax(probs))
     colors = ["#d62728" if i == best else "#1f77b4" for i in range(len(probs))]
-    fig = go.Figure(go.Bar(x=labels, y=probs, marker_color=colors,
+    fig = Figure(trace("bar", x=labels, y=probs, marker=dict(color=colors),
                            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside",
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10),
@@ -45,7 +47,7 @@ def probability_bars(probs: np.ndarray, *, labels: list[str] | None = None, titl
 
 def image_figure(image: np.ndarray, *, title: str = "", height: int = 260) -> go.Figure:
     """A grayscale image in [0, 1] as a heatmap (white = 1), pixel values on hover."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1,
+    fig = Figure(trace("heatmap", z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1,
                                showscale=False, hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"))
     fig.update_layout(title=title)
     return _square(fig, height=height)
@@ -81,7 +83,7 @@ def feature_grid(maps: torch.Tensor | np.ndarray, *, title: str = "", shared_sca
     cols = min(cols, len(a))
     z, index = mosaic(a, cols=cols, shared_scale=shared_scale)
     lo, hi = zrange if (zrange and shared_scale) else (np.nanmin(z), np.nanmax(z))
-    fig = go.Figure(go.Heatmap(z=z, customdata=index, colorscale="Viridis", zmin=lo, zmax=hi,
+    fig = Figure(trace("heatmap", z=z, customdata=index, colorscale="Viridis", zmin=lo, zmax=hi,
                                showscale=shared_scale, hoverongaps=False,
                                hovertemplate=hover + "<extra></extra>"))
     fig.update_layout(title=title)
@@ -97,7 +99,7 @@ def filter_grid(weights: torch.Tensor | np.ndarray, *, title: str = "", max_maps
     cols = min(cols, len(k))
     z, index = mosaic(k, cols=cols)
     bound = float(np.nanmax(np.abs(z))) or 1.0
-    fig = go.Figure(go.Heatmap(z=z, customdata=index, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
+    fig = Figure(trace("heatmap", z=z, customdata=index, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
                                hoverongaps=False, hovertemplate=hover + "<extra></extra>"))
     fig.update_layout(title=title)
     rows = math.ceil(len(k) / cols)
@@ -107,10 +109,10 @@ def filter_grid(weights: torch.Tensor | np.ndarray, *, title: str = "", max_maps
 def gradcam_figure(image: np.ndarray, cam: np.ndarray, *, title: str = "", opacity: float = 0.5,
                    height: int = 320) -> go.Figure:
     """The input in gray with the Grad-CAM (or saliency) map laid over it in a heat colour scale."""
-    fig = go.Figure([
-        go.Heatmap(z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1, showscale=False,
+    fig = Figure([
+        trace("heatmap", z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1, showscale=False,
                    hoverinfo="skip"),
-        go.Heatmap(z=np.asarray(cam, dtype=float), colorscale="Jet", zmin=0, zmax=1, opacity=opacity,
+        trace("heatmap", z=np.asarray(cam, dtype=float), colorscale="Jet", zmin=0, zmax=1, opacity=opacity,
                    hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"),
     ])
     fig.update_layout(title=title)
@@ -132,7 +134,7 @@ def rgb_filter_grid(weights: torch.Tensor, *, title: str = "", max_maps: int = 6
         r, q = divmod(i, cols)
         out[r * (k + GAP):r * (k + GAP) + k, q * (k + GAP):q * (k + GAP) + k] = \
             np.rint(w[i].transpose(1, 2, 0) * 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=out, hoverinfo="skip"))
+    fig = Figure(trace("image", z=out, hoverinfo="skip"))
     fig.update_layout(title=title)
     return _square(fig, height=max(220, min(700, 60 + 60 * rows)))
 

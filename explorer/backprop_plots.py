@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.figures import Figure, trace
+
 HIGHLIGHT = "#e4572e"  # outline of cells that feed the current result
 FORWARD, BACKWARD, UPDATE, IDLE = "#2e86de", "#e4572e", "#27ae60", "#d5d8dc"
 
@@ -35,7 +37,7 @@ def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | Non
     h, w = a.shape
     finite = np.where(np.isfinite(a), a, 0.0)
     text = [[_fmt(v, digits) for v in row] for row in a]
-    fig = go.Figure(go.Heatmap(
+    fig = Figure(trace("heatmap", 
         z=finite, text=text, texttemplate="%{text}", textfont={"size": 12 if w <= 6 else 9},
         colorscale="RdBu", zmid=0.0, showscale=False, xgap=1, ygap=1,
         hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>",
@@ -71,7 +73,7 @@ def network_figure(step_id: str, phase: str) -> go.Figure:
     """The toy CNN as a chain of nodes; the nodes of the current step lit in the phase colour."""
     lit = set(lit_nodes(step_id))
     color = PHASE_COLOR.get(phase, FORWARD)
-    fig = go.Figure()
+    fig = Figure()
     for a, b in EDGES:
         (x0, y0), (x1, y1) = NODES[a], NODES[b]
         on = a in lit and b in lit
@@ -79,7 +81,7 @@ def network_figure(step_id: str, phase: str) -> go.Figure:
                            showarrow=True, arrowhead=2, arrowwidth=3 if on else 1.5,
                            arrowcolor=color if on else "#95a5a6", standoff=18, startstandoff=18, text="")
     names = list(NODES)
-    fig.add_trace(go.Scatter(
+    fig.add_trace(trace("scatter", 
         x=[NODES[n][0] for n in names], y=[NODES[n][1] for n in names], mode="markers+text",
         text=[LABELS.get(n, n) for n in names], textposition="middle center",
         textfont={"size": 12, "color": "#1b2631"},
@@ -95,7 +97,7 @@ def network_figure(step_id: str, phase: str) -> go.Figure:
 
 def loss_figure(losses: list[float] | tuple[float, ...], *, x_title: str, y_title: str) -> go.Figure:
     """E before each gradient step (step 0 = the inputs as given)."""
-    fig = go.Figure(go.Scatter(x=list(range(len(losses))), y=list(losses), mode="lines+markers",
+    fig = Figure(trace("scatter", x=list(range(len(losses))), y=list(losses), mode="lines+markers",
                                hovertemplate="%{x}: E = %{y:.6f}<extra></extra>"))
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=300,
                       margin={"l": 50, "r": 10, "t": 10, "b": 40})

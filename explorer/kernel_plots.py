@@ -8,6 +8,8 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from explorer.figures import Figure, trace
 from explorer.stepthrough import fmt
 
 HOVER_PIXELS = 40_000  # up to this many pixels, hover shows the raw value of every pixel
@@ -31,13 +33,13 @@ def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: s
     h, w = display.shape[:2]
     rgb = display if display.ndim == 3 else np.repeat(display[:, :, None], 3, axis=2)
     if h * w <= HOVER_PIXELS and raw is not None:
-        trace = go.Image(z=rgb, text=value_text(raw), hovertemplate="x=%{x}, y=%{y}<br>%{text}<extra></extra>")
+        image = trace("image", z=rgb, text=value_text(raw), hovertemplate="x=%{x}, y=%{y}<br>%{text}<extra></extra>")
     elif h * w <= HOVER_PIXELS:
-        trace = go.Image(z=rgb, hovertemplate="x=%{x}, y=%{y}<br>%{z}<extra></extra>")
+        image = trace("image", z=rgb, hovertemplate="x=%{x}, y=%{y}<br>%{z}<extra></extra>")
     else:
-        trace = go.Image(source=source or image_source(display), hovertemplate="x=%{x}, y=%{y}<extra></extra>")
+        image = trace("image", source=source or image_source(display), hovertemplate="x=%{x}, y=%{y}<extra></extra>")
     # one constructor call: each update_* call validates again (about 2x slower for these figures)
-    return go.Figure(data=[trace], layout=dict(title=dict(text=title), height=height, margin=_MARGIN,
+    return Figure(data=[image], layout=dict(title=dict(text=title), height=height, margin=_MARGIN,
                                                xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
 
 
@@ -65,7 +67,7 @@ def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_va
              for x in (0, 255)]
     bar = dict(type="bar", x=centers, y=counts, width=np.diff(edges), marker=dict(color="#4c78a8"),
                hovertemplate="%{x:.3g}: %{y}<extra></extra>")
-    return go.Figure(data=[bar], layout=dict(title=dict(text=title), height=220, margin=dict(l=0, r=0, t=30, b=0),
+    return Figure(data=[bar], layout=dict(title=dict(text=title), height=220, margin=dict(l=0, r=0, t=30, b=0),
                                              bargap=0, shapes=marks, yaxis=dict(showticklabels=False)))
 
 
@@ -79,7 +81,7 @@ def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int
     rows, cols = m.shape
     text = [["" if np.isnan(v) else fmt(v) for v in row] for row in m]
     z = np.where(np.isnan(m), np.nan, m)
-    fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
+    fig = Figure(trace("heatmap", z=z, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
                                hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=2, ygap=2,
                                textfont={"size": 16}))
     if padding:
@@ -90,9 +92,10 @@ def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int
         fig.add_shape(type="rect", x0=left - 0.5, x1=left + wc - 0.5, y0=top - 0.5, y1=top + wr - 0.5,
                       line=dict(color="#e45756", width=4))
     cell = 44 if max(rows, cols) <= 8 else 34
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), width=20 + cell * cols,
-                      height=height or 40 + cell * rows, margin=dict(l=10, r=10, t=34, b=6),
-                      plot_bgcolor="#e8e8e8")
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height or 40 + cell * rows,
+                      margin=dict(l=10, r=10, t=34, b=6), plot_bgcolor="#e8e8e8")
+    if not height:  # a given height fills the column's width; otherwise square cells
+        fig.update_layout(width=20 + cell * cols)
     fig.update_xaxes(visible=False, range=[-0.5, cols - 0.5], fixedrange=True)
     fig.update_yaxes(visible=False, range=[rows - 0.5, -0.5], fixedrange=True)
     return fig
@@ -103,7 +106,5 @@ def kernel_figure(kernel: np.ndarray, *, title: str = "", height: int | None = N
     k = np.asarray(kernel, dtype=np.float64)
     bound = float(np.abs(k).max()) or 1.0
     fig = matrix_figure(k, title=title, colorscale="RdBu", height=height)
-    if height:
-        fig.update_layout(width=None)
     fig.update_traces(zmin=-bound, zmax=bound, zmid=0)
     return fig

@@ -38,9 +38,12 @@ def projector() -> bool:
 
 def chart(container: Any, fig: Any, **kwargs: Any) -> None:
     """Draw a plotly ``fig`` in ``container`` (``st`` or a column) in this session's display style."""
-    from explorer import display
+    from explorer import display, figures
 
-    container.plotly_chart(display.apply(fig, display.style(projector=projector())), **kwargs)
+    fig = display.apply(fig, display.style(projector=projector()))
+    if figures.checking():  # the test suite: the unvalidated figure must be what validation would make
+        figures.check(fig)
+    container.plotly_chart(fig, **kwargs)
 
 
 def get(key: str, factory: Callable[[], T]) -> T:

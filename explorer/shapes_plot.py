@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from explorer.figures import Figure, trace
 from explorer.shapes import Pair, ShapeError, conv_output_size
 
 # cell codes of the picture
@@ -59,9 +60,9 @@ def grid_figure(h: int, w: int, kernel: Pair, *, stride: Pair = (1, 1), padding:
             CURRENT: names["current"]}
     colorscale = [[k / 6, color] for k, color in enumerate(COLORS)]
     offset = len(codes[0]) + 2
-    fig = go.Figure()
+    fig = Figure()
     for grid, x0, title in ((codes, 0, names["input_title"]), (out, offset, names["output_title"])):
-        fig.add_trace(go.Heatmap(
+        fig.add_trace(trace("heatmap", 
             z=grid, x=[x0 + c for c in range(len(grid[0]))], y=list(range(len(grid))), zmin=0, zmax=6,
             colorscale=colorscale, showscale=False, xgap=2, ygap=2, name=title,
             text=[[word[v] for v in line] for line in grid], hovertemplate="%{text}<extra></extra>"))

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from explorer.figures import Figure, trace
 from explorer.training import History
 
 IMAGE_SCALE = "gray"  # MNIST: white digit on black
@@ -112,7 +113,7 @@ def curves_figure(history: History, *, loss_title: str, accuracy_title: str, ste
         "annotations": [{**title, "x": 0.23, "xanchor": "center", "text": loss_title},
                         {**title, "x": 0.77, "xanchor": "center", "text": accuracy_title}],
     }
-    return go.Figure({"data": data, "layout": layout})
+    return Figure({"data": data, "layout": layout})
 
 
 def filters_figure(weights: torch.Tensor, *, title: str, cols: int = 8, height: int | None = None) -> go.Figure:
@@ -126,7 +127,7 @@ def filters_figure(weights: torch.Tensor, *, title: str, cols: int = 8, height: 
     rows = z.shape[0] / z.shape[1]
     layout = _image_layout(height or int(80 + 330 * rows), title={"text": title, "font": {"size": 13}},
                            uirevision="filters")
-    return go.Figure({"data": [_heatmap(to_codes(z, low=-1, high=1), colorscale=WEIGHT_SCALE)], "layout": layout})
+    return Figure({"data": [_heatmap(to_codes(z, low=-1, high=1), colorscale=WEIGHT_SCALE)], "layout": layout})
 
 
 def _upsample(fmap: torch.Tensor, size: int) -> np.ndarray:
@@ -161,7 +162,7 @@ def feature_maps_figure(maps: Sequence[tuple[str, torch.Tensor]], *, channels: i
     layout = _image_layout(int(60 + 95 * len(maps) * max(1.0, 8 / channels) ** 0.5), annotations=annotations,
                            uirevision="maps")
     layout["margin"]["t"] = 10
-    return go.Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale="Viridis")], "layout": layout})
+    return Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale="Viridis")], "layout": layout})
 
 
 def confusion_figure(confusion: torch.Tensor, *, title: str, true_title: str, predicted_title: str) -> go.Figure:
@@ -173,7 +174,7 @@ def confusion_figure(confusion: torch.Tensor, *, title: str, true_title: str, pr
     layout = {"title": {"text": title}, "height": 420, "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
               "xaxis": {"title": {"text": predicted_title}, "side": "top", "type": "category"},
               "yaxis": {"title": {"text": true_title}, "autorange": "reversed", "type": "category"}}
-    return go.Figure({"data": [trace], "layout": layout})
+    return Figure({"data": [trace], "layout": layout})
 
 
 def misclassified_figure(images: torch.Tensor, predictions: Sequence[int], labels: Sequence[int], *,
@@ -189,4 +190,4 @@ def misclassified_figure(images: torch.Tensor, predictions: Sequence[int], label
     rows = max(1, math.ceil(len(pictures) / cols))
     layout = _image_layout(60 + 95 * rows, annotations=annotations)
     layout["margin"]["t"] = 10
-    return go.Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale=IMAGE_SCALE)], "layout": layout})
+    return Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale=IMAGE_SCALE)], "layout": layout})

@@ -15,6 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
+# Every figure built in the tests, here and in the servers they start, is also built by plotly with
+# validation and must match (the app skips validation at run time for speed: explorer/figures.py).
+os.environ["CNN_EXPLORER_CHECK_FIGURES"] = "1"
 CHROMIUM = Path(os.environ.get("CNN_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--disable-gpu",

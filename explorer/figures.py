@@ -1,0 +1,95 @@
+"""Plotly figures built without per-property validation at run time; the test suite checks every one.
+
+Plotly checks every property of every trace and layout as a figure is built: 30-60 ms for one of our
+small figures, most of a page rerun, and on a classroom server every other student waits for it
+(the GIL). `Figure` skips that check and does itself the two rewrites validation would make for our
+figures (colorscale names into colours, plotly.js knows few names; ``title="x"`` into
+``title={"text": "x"}``). With ``$CNN_EXPLORER_CHECK_FIGURES=1``, which the test suite sets
+(``tests/conftest.py``), every figure is built both ways and must give the same JSON, so every figure
+the tests build, in the library, in `AppTest` pages and in the browser tests' servers, is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+import plotly.graph_objects as go
+
+CHECK_ENV = "CNN_EXPLORER_CHECK_FIGURES"
+
+
+def checking() -> bool:
+    """True when every figure a page shows goes through `check` (the test suite)."""
+    return os.environ.get(CHECK_ENV) == "1"
+
+
+class FigureMismatch(AssertionError):
+    """The fast figure differs from plotly's validated one (only raised while `checking()`)."""
+
+
+class Figure(go.Figure):
+    """`go.Figure` without validation; a single trace dict may be passed as ``data``."""
+
+    def __init__(self, data: Any = None, layout: Any = None, **kwargs: Any) -> None:
+        if isinstance(data, dict) and "type" in data:  # one trace
+            data = [data]
+        elif isinstance(data, dict):  # a whole figure: {"data": [...], "layout": {...}}
+            data, layout = data.get("data"), data.get("layout", layout)
+        super().__init__([_normalized(t) for t in data or ()], _normalized(layout or {}), _validate=False,
+                         **kwargs)
+
+    def update_layout(self, dict1: Any = None, overwrite: bool = False, **kwargs: Any) -> Figure:
+        return super().update_layout(_normalized(dict1), overwrite, **_normalized(kwargs))
+
+    def add_trace(self, trace: Any, *args: Any, **kwargs: Any) -> Figure:
+        return super().add_trace(_normalized(trace), *args, **kwargs)
+
+
+def check(fig: go.Figure) -> None:
+    """Raise `FigureMismatch` unless plotly's validation would leave ``fig`` exactly as it is."""
+    fast = json.loads(fig.to_json())
+    validated = json.loads(go.Figure(fig.to_dict()).to_json())
+    if validated != fast:  # compared as data: key order aside
+        raise FigureMismatch(f"plotly's validation would change this figure at {_difference(fast, validated)}")
+
+
+def _difference(a: Any, b: Any, path: str = "") -> str:
+    """Where two JSON values first differ, and how: ``layout.title: 'x' -> {'text': 'x'}``."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return next(_difference(a[k], b[k], f"{path}.{k}".lstrip(".")) for k in a if a[k] != b[k])
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next(_difference(x, y, f"{path}[{i}]") for i, (x, y) in enumerate(zip(a, b)) if x != y)
+    return f"{path}: {str(a)[:80]} -> {str(b)[:80]}"
+
+
+def trace(kind: str, **props: Any) -> dict[str, Any]:
+    """A trace as a plain dict (``kind``: "heatmap", "scatter", "image", "bar", …); nested dicts, no
+    ``marker_color``-style shortcuts."""
+    return {"type": kind, **props}
+
+
+def _normalized(props: Any) -> Any:
+    """``props`` (a trace or layout dict) with the rewrites validation would make."""
+    if not isinstance(props, dict):
+        return props
+    out = {}
+    for key, value in props.items():
+        if key == "title" and isinstance(value, str):
+            value = {"text": value}
+        elif key.endswith("_title") and isinstance(value, str):  # xaxis_title="x" -> xaxis.title.text
+            key = f"{key}_text"
+        elif key == "colorscale" and isinstance(value, str):
+            value = [list(stop) for stop in colorscale(value)]
+        elif isinstance(value, dict):
+            value = _normalized(value)
+        out[key] = value
+    return out
+
+
+@cache
+def colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    """The colours of a plotly colorscale name, as validation writes them."""
+    return tuple(tuple(stop) for stop in go.Heatmap(colorscale=name).colorscale)
