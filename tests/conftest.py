@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,26 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
                            timeout=timeout_ms)
 
 
+_WATCH_RERUN = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    window.__cnnRerun = false;
+    new MutationObserver((_, observer) => { window.__cnnRerun = true; observer.disconnect(); })
+        .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
+def rerun(page, action: Callable[[], object], timeout_ms: int = 60_000) -> None:
+    """Do ``action`` (a widget change) and wait until the rerun it causes has started and finished.
+
+    The script state is watched from before the action, so a rerun too quick to be seen running is
+    still noticed; waiting on "notRunning" alone could return before the rerun began.
+    """
+    page.evaluate(_WATCH_RERUN)
+    action()
+    page.wait_for_function("() => window.__cnnRerun", timeout=timeout_ms)
+    wait_idle(page, timeout_ms)
+
+
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 
 
@@ -152,4 +173,4 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-__all__ = ["run_page", "new_page", "wait_idle", "screenshot", "ROOT", "shutil"]
+__all__ = ["run_page", "new_page", "wait_idle", "rerun", "screenshot", "ROOT", "shutil"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from explorer.i18n import translate
-from tests.conftest import new_page, screenshot, wait_idle
+from tests.conftest import new_page, rerun, screenshot, wait_idle
 
 
 def _open(browser, app_url, locale):
@@ -29,8 +29,8 @@ def test_stepper_renders_steps_and_explains_bad_input(browser, app_url, locale):
     summary = {"en": "E = 0.1233 → after the update 0.1226", "ko": "E = 0.1233 → 업데이트 후 0.1226"}[lang]
     assert page.get_by_text(summary).count() == 1
     for _ in range(2):  # to the max-pool step: the winners are outlined
-        page.get_by_role("button", name=translate("backprop.next", lang)).click()
-        wait_idle(page)
+        # one click per rerun: a click during the previous rerun could be merged into it and lost
+        rerun(page, page.get_by_role("button", name=translate("backprop.next", lang)).click)
     page.get_by_text(translate("backprop.step.pool.name", lang)).first.wait_for()
     page.locator(".js-plotly-plot").nth(2).wait_for()
     assert page.locator(".js-plotly-plot").count() >= 3  # network + two grids
@@ -39,8 +39,7 @@ def test_stepper_renders_steps_and_explains_bad_input(browser, app_url, locale):
 
     box = page.locator("textarea").first  # X
     box.fill("1 2 3 4 5 x\n" * 6)
-    box.press("Control+Enter")
-    wait_idle(page)
+    rerun(page, lambda: box.press("Control+Enter"))
     page.get_by_text(translate("common.kept_previous", lang)).wait_for()
     assert page.get_by_text(summary).count() == 1  # the last valid inputs are still in use
     screenshot(page, f"backprop_{lang}_bad_input")

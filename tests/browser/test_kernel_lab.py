@@ -6,12 +6,7 @@ import pytest
 
 from explorer.i18n import translate
 from tests import bad_images as bi
-from tests.conftest import new_page, screenshot, wait_idle
-
-
-def _settle(page) -> None:
-    page.wait_for_timeout(400)  # let the rerun start before waiting for it to finish
-    wait_idle(page)
+from tests.conftest import new_page, rerun, screenshot, wait_idle
 
 
 @pytest.mark.browser
@@ -25,16 +20,14 @@ def test_kernel_lab_in_the_browser(app_url, browser, locale, lang):
     assert page.locator(".js-plotly-plot").count() >= 4  # kernel, input, output, histogram (+ pooled)
     assert page.locator("[data-testid='stException']").count() == 0
 
-    page.get_by_text(translate("kernel_lab.source_upload", lang), exact=True).click()
-    _settle(page)
+    rerun(page, page.get_by_text(translate("kernel_lab.source_upload", lang), exact=True).click)
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
         files=[{"name": "notes.png", "mimeType": "image/png", "buffer": bi.text_named_png()}])
     page.get_by_text(translate("images.error.not_image", lang, formats="PNG")[:10]).first.wait_for(timeout=30_000)
     page.get_by_text(translate("common.kept_previous", lang)).first.wait_for()
     screenshot(page, f"kernel_lab_{lang}")
 
-    page.get_by_role("tab", name=translate("kernel_lab.tab_steps", lang)).click()
-    _settle(page)
+    page.get_by_role("tab", name=translate("kernel_lab.tab_steps", lang)).click()  # tabs do not rerun
     page.get_by_text("= 7", exact=False).first.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, f"kernel_lab_steps_{lang}")

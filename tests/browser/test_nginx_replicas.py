@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, _free_port, screenshot, wait_idle
+from tests.conftest import ROOT, _free_port, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -62,17 +62,14 @@ def _use_kernel_lab(context, cluster, name: str) -> None:
     wait_idle(page, timeout_ms=90_000)
     page.goto(f"{cluster.url}/kernels")
     wait_idle(page, timeout_ms=90_000)
-    page.locator("label").filter(has_text=re.compile(r"^Upload$")).first.click()
-    wait_idle(page)
+    rerun(page, page.locator("label").filter(has_text=re.compile(r"^Upload$")).first.click)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
         files=[{"name": "mine.png", "mimeType": "image/png", "buffer": _png()}])
     page.get_by_text(f"Input {H}×{W}").first.wait_for(timeout=60_000)
     stride = page.get_by_label("Stride").first
     for value in ("2", "3", "1"):  # reruns over the same websocket
         stride.fill(value)
-        stride.press("Enter")
-        time.sleep(0.3)
-        wait_idle(page)
+        rerun(page, lambda: stride.press("Enter"))
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.get_by_text(f"Input {H}×{W}").count() >= 1  # the uploaded image is still this session's
     screenshot(page, f"nginx_{name}")

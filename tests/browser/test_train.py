@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from explorer.i18n import translate
 from tests.conftest import new_page, screenshot, wait_idle
@@ -14,8 +16,12 @@ CURVE_POINTS = "el => el.data[0].x.length"  # training-loss points drawn
 FILTER_PIXELS = "el => JSON.stringify(el.data[0].z)"  # the layer-1 filter grid
 
 
+def _selector(key: str) -> str:
+    return f".st-key-{key.replace('.', '-')} .js-plotly-plot"
+
+
 def _chart(page, key: str):
-    return page.locator(f".st-key-{key.replace('.', '-')} .js-plotly-plot").first
+    return page.locator(_selector(key)).first
 
 
 def _read(page, key: str, script: str):
@@ -25,13 +31,14 @@ def _read(page, key: str, script: str):
         return None
 
 
-def _until(predicate, timeout_s: float = 40.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+def _until(page, key: str, script: str, timeout_ms: int = 40_000) -> bool:
+    """Whether ``script(chart)`` turns true within the time; the browser polls it on every frame."""
+    try:
+        page.wait_for_function(f"""() => {{ const el = document.querySelector({json.dumps(_selector(key))});
+                                          return !!(el && el.data && ({script})(el)); }}""", timeout=timeout_ms)
+        return True
+    except PlaywrightTimeout:
+        return False
 
 
 @pytest.mark.parametrize(("locale", "lang"), [("en-US", "en"), ("ko-KR", "ko")])
@@ -45,8 +52,8 @@ def test_training_starts_updates_live_and_pauses(app_url, browser, locale, lang)
         filters_before = _read(page, "train.filters_chart0", FILTER_PIXELS)
         assert filters_before and _read(page, "train.curves_chart", CURVE_POINTS) == 0
         page.get_by_role("button", name=translate("train.start", lang)).click()
-        assert _until(lambda: (_read(page, "train.curves_chart", CURVE_POINTS) or 0) >= 2), "no live loss curve"
-        assert _until(lambda: _read(page, "train.filters_chart0", FILTER_PIXELS) not in (None, filters_before)), \
+        assert _until(page, "train.curves_chart", f"el => ({CURVE_POINTS})(el) >= 2"), "no live loss curve"
+        assert _until(page, "train.filters_chart0", f"el => ({FILTER_PIXELS})(el) !== {json.dumps(filters_before)}"), \
             "first-layer filters did not change"
         screenshot(page, f"train_{lang}_running")
         page.get_by_role("button", name=translate("train.pause", lang)).click()
