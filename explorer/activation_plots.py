@@ -23,11 +23,11 @@ def png_config(filename: str) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
 
 
-def _square(fig: go.Figure, *, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return fig
+def _square(data: dict | list[dict], *, title: str, height: int) -> go.Figure:
+    """``data`` (traces) drawn with square pixels, row 0 on top, no axes."""
+    return Figure(data, layout=dict(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
+                                    xaxis=dict(visible=False, constrain="domain"),
+                                    yaxis=dict(visible=False, autorange="reversed", scaleanchor="x")))
 
 
 def probability_bars(probs: np.ndarray, *, labels: list[str] | None = None, title: str = "",
@@ -37,20 +37,19 @@ def probability_bars(probs: np.ndarray, *, labels: list[str] | None = None, titl
     labels = labels or [str(i) for i in range(len(probs))]
     best = int(np.argmax(probs))
     colors = ["#d62728" if i == best else "#1f77b4" for i in range(len(probs))]
-    fig = Figure(trace("bar", x=labels, y=probs, marker=dict(color=colors),
-                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside",
-                           hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
-    fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(title=xaxis, type="category"), yaxis=dict(title=yaxis, range=[0, 1.15]))
-    return fig
+    bars = trace("bar", x=labels, y=probs, marker=dict(color=colors),
+                 text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside",
+                 hovertemplate="%{x}: %{y:.3f}<extra></extra>")
+    return Figure(bars, layout=dict(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10),
+                                    xaxis=dict(title=xaxis, type="category"),
+                                    yaxis=dict(title=yaxis, range=[0, 1.15])))
 
 
 def image_figure(image: np.ndarray, *, title: str = "", height: int = 260) -> go.Figure:
     """A grayscale image in [0, 1] as a heatmap (white = 1), pixel values on hover."""
-    fig = Figure(trace("heatmap", z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1,
-                               showscale=False, hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"))
-    fig.update_layout(title=title)
-    return _square(fig, height=height)
+    return _square(trace("heatmap", z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1,
+                         showscale=False, hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"),
+                   title=title, height=height)
 
 
 def mosaic(maps: np.ndarray, *, cols: int, shared_scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -83,12 +82,10 @@ def feature_grid(maps: torch.Tensor | np.ndarray, *, title: str = "", shared_sca
     cols = min(cols, len(a))
     z, index = mosaic(a, cols=cols, shared_scale=shared_scale)
     lo, hi = zrange if (zrange and shared_scale) else (np.nanmin(z), np.nanmax(z))
-    fig = Figure(trace("heatmap", z=z, customdata=index, colorscale="Viridis", zmin=lo, zmax=hi,
-                               showscale=shared_scale, hoverongaps=False,
-                               hovertemplate=hover + "<extra></extra>"))
-    fig.update_layout(title=title)
     rows = math.ceil(len(a) / cols)
-    return _square(fig, height=max(220, min(900, 60 + 90 * rows)))
+    return _square(trace("heatmap", z=z, customdata=index, colorscale="Viridis", zmin=lo, zmax=hi,
+                         showscale=shared_scale, hoverongaps=False, hovertemplate=hover + "<extra></extra>"),
+                   title=title, height=max(220, min(900, 60 + 90 * rows)))
 
 
 def filter_grid(weights: torch.Tensor | np.ndarray, *, title: str = "", max_maps: int = 64,
@@ -99,24 +96,21 @@ def filter_grid(weights: torch.Tensor | np.ndarray, *, title: str = "", max_maps
     cols = min(cols, len(k))
     z, index = mosaic(k, cols=cols)
     bound = float(np.nanmax(np.abs(z))) or 1.0
-    fig = Figure(trace("heatmap", z=z, customdata=index, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
-                               hoverongaps=False, hovertemplate=hover + "<extra></extra>"))
-    fig.update_layout(title=title)
     rows = math.ceil(len(k) / cols)
-    return _square(fig, height=max(220, min(900, 60 + 90 * rows)))
+    return _square(trace("heatmap", z=z, customdata=index, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
+                         hoverongaps=False, hovertemplate=hover + "<extra></extra>"),
+                   title=title, height=max(220, min(900, 60 + 90 * rows)))
 
 
 def gradcam_figure(image: np.ndarray, cam: np.ndarray, *, title: str = "", opacity: float = 0.5,
                    height: int = 320) -> go.Figure:
     """The input in gray with the Grad-CAM (or saliency) map laid over it in a heat colour scale."""
-    fig = Figure([
+    return _square([
         trace("heatmap", z=np.asarray(image, dtype=float), colorscale="gray", zmin=0, zmax=1, showscale=False,
-                   hoverinfo="skip"),
+              hoverinfo="skip"),
         trace("heatmap", z=np.asarray(cam, dtype=float), colorscale="Jet", zmin=0, zmax=1, opacity=opacity,
-                   hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"),
-    ])
-    fig.update_layout(title=title)
-    return _square(fig, height=height)
+              hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>"),
+    ], title=title, height=height)
 
 
 def rgb_filter_grid(weights: torch.Tensor, *, title: str = "", max_maps: int = 64,
@@ -134,9 +128,7 @@ def rgb_filter_grid(weights: torch.Tensor, *, title: str = "", max_maps: int = 6
         r, q = divmod(i, cols)
         out[r * (k + GAP):r * (k + GAP) + k, q * (k + GAP):q * (k + GAP) + k] = \
             np.rint(w[i].transpose(1, 2, 0) * 255).astype(np.uint8)
-    fig = Figure(trace("image", z=out, hoverinfo="skip"))
-    fig.update_layout(title=title)
-    return _square(fig, height=max(220, min(700, 60 + 60 * rows)))
+    return _square(trace("image", z=out, hoverinfo="skip"), title=title, height=max(220, min(700, 60 + 60 * rows)))
 
 
 def enlarge(image: np.ndarray, *, side: int = 112) -> np.ndarray:

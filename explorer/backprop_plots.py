@@ -37,22 +37,20 @@ def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | Non
     h, w = a.shape
     finite = np.where(np.isfinite(a), a, 0.0)
     text = [[_fmt(v, digits) for v in row] for row in a]
-    fig = Figure(trace("heatmap", 
-        z=finite, text=text, texttemplate="%{text}", textfont={"size": 12 if w <= 6 else 9},
-        colorscale="RdBu", zmid=0.0, showscale=False, xgap=1, ygap=1,
-        hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>",
-    ))
+    heatmap = trace("heatmap", z=finite, text=text, texttemplate="%{text}", textfont={"size": 12 if w <= 6 else 9},
+                    colorscale="RdBu", zmid=0.0, showscale=False, xgap=1, ygap=1,
+                    hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>")
+    layout = dict(title={"text": title, "y": 0.98, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
+                  height=max(140, 70 + cell_px * h), width=max(160, 50 + cell_px * w),
+                  xaxis=dict(showgrid=False, zeroline=False, tickmode="linear", dtick=1, side="top",
+                             constrain="domain"),
+                  yaxis=dict(autorange="reversed", showgrid=False, zeroline=False, tickmode="linear", dtick=1,
+                             scaleanchor="x", constrain="domain"))
     if highlight is not None:
-        for i, j in zip(*np.nonzero(np.atleast_2d(highlight))):
-            fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
-                          line={"color": HIGHLIGHT, "width": 3})
-    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, tickmode="linear", dtick=1,
-                     scaleanchor="x", constrain="domain")
-    fig.update_xaxes(showgrid=False, zeroline=False, tickmode="linear", dtick=1, side="top",
-                     constrain="domain")
-    fig.update_layout(title={"text": title, "y": 0.98, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
-                      height=max(140, 70 + cell_px * h), width=max(160, 50 + cell_px * w))
-    return fig
+        layout["shapes"] = [dict(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
+                                 line={"color": HIGHLIGHT, "width": 3})
+                            for i, j in zip(*np.nonzero(np.atleast_2d(highlight)))]
+    return Figure(heatmap, layout=layout)
 
 
 def _fmt(v: float, digits: int) -> str:
@@ -73,32 +71,29 @@ def network_figure(step_id: str, phase: str) -> go.Figure:
     """The toy CNN as a chain of nodes; the nodes of the current step lit in the phase colour."""
     lit = set(lit_nodes(step_id))
     color = PHASE_COLOR.get(phase, FORWARD)
-    fig = Figure()
+    arrows = []
     for a, b in EDGES:
         (x0, y0), (x1, y1) = NODES[a], NODES[b]
         on = a in lit and b in lit
-        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+        arrows.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=2, arrowwidth=3 if on else 1.5,
-                           arrowcolor=color if on else "#95a5a6", standoff=18, startstandoff=18, text="")
+                           arrowcolor=color if on else "#95a5a6", standoff=18, startstandoff=18, text=""))
     names = list(NODES)
-    fig.add_trace(trace("scatter", 
-        x=[NODES[n][0] for n in names], y=[NODES[n][1] for n in names], mode="markers+text",
-        text=[LABELS.get(n, n) for n in names], textposition="middle center",
-        textfont={"size": 12, "color": "#1b2631"},
-        marker={"size": 50, "symbol": "square", "color": [color if n in lit else IDLE for n in names],
-                "opacity": [1.0 if n in lit else 0.6 for n in names], "line": {"width": 1, "color": "#566573"}},
-        hoverinfo="skip", showlegend=False,
-    ))
-    fig.update_xaxes(visible=False, range=[-0.5, 7.5])
-    fig.update_yaxes(visible=False, range=[-0.6, 1.6])
-    fig.update_layout(height=170, margin={"l": 5, "r": 5, "t": 5, "b": 5}, plot_bgcolor="white")
-    return fig
+    nodes = trace("scatter", x=[NODES[n][0] for n in names], y=[NODES[n][1] for n in names],
+                  mode="markers+text", text=[LABELS.get(n, n) for n in names], textposition="middle center",
+                  textfont={"size": 12, "color": "#1b2631"},
+                  marker={"size": 50, "symbol": "square", "color": [color if n in lit else IDLE for n in names],
+                          "opacity": [1.0 if n in lit else 0.6 for n in names],
+                          "line": {"width": 1, "color": "#566573"}},
+                  hoverinfo="skip", showlegend=False)
+    return Figure(nodes, layout=dict(annotations=arrows, height=170, margin={"l": 5, "r": 5, "t": 5, "b": 5},
+                                     plot_bgcolor="white", xaxis=dict(visible=False, range=[-0.5, 7.5]),
+                                     yaxis=dict(visible=False, range=[-0.6, 1.6])))
 
 
 def loss_figure(losses: list[float] | tuple[float, ...], *, x_title: str, y_title: str) -> go.Figure:
     """E before each gradient step (step 0 = the inputs as given)."""
-    fig = Figure(trace("scatter", x=list(range(len(losses))), y=list(losses), mode="lines+markers",
-                               hovertemplate="%{x}: E = %{y:.6f}<extra></extra>"))
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=300,
-                      margin={"l": 50, "r": 10, "t": 10, "b": 40})
-    return fig
+    curve = trace("scatter", x=list(range(len(losses))), y=list(losses), mode="lines+markers",
+                  hovertemplate="%{x}: E = %{y:.6f}<extra></extra>")
+    return Figure(curve, layout=dict(xaxis=dict(title=x_title), yaxis=dict(title=y_title), height=300,
+                                     margin={"l": 50, "r": 10, "t": 10, "b": 40}))

@@ -7,6 +7,10 @@ figures (colorscale names into colours, plotly.js knows few names; ``title="x"``
 ``title={"text": "x"}``). With ``$CNN_EXPLORER_CHECK_FIGURES=1``, which the test suite sets
 (``tests/conftest.py``), every figure is built both ways and must give the same JSON, so every figure
 the tests build, in the library, in `AppTest` pages and in the browser tests' servers, is checked.
+
+Builders pass the whole figure (traces and layout as plain dicts) to one `Figure(...)` call: plotly's
+``update_xaxes``/``add_shape``/``update_layout`` go through its property machinery even unvalidated,
+10x the cost of the constructor for a small annotated grid (17.5 vs 1.8 ms).
 """
 
 from __future__ import annotations
@@ -43,9 +47,6 @@ class Figure(go.Figure):
 
     def update_layout(self, dict1: Any = None, overwrite: bool = False, **kwargs: Any) -> Figure:
         return super().update_layout(_normalized(dict1), overwrite, **_normalized(kwargs))
-
-    def add_trace(self, trace: Any, *args: Any, **kwargs: Any) -> Figure:
-        return super().add_trace(_normalized(trace), *args, **kwargs)
 
 
 def check(fig: go.Figure) -> None:

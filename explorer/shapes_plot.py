@@ -60,17 +60,15 @@ def grid_figure(h: int, w: int, kernel: Pair, *, stride: Pair = (1, 1), padding:
             CURRENT: names["current"]}
     colorscale = [[k / 6, color] for k, color in enumerate(COLORS)]
     offset = len(codes[0]) + 2
-    fig = Figure()
-    for grid, x0, title in ((codes, 0, names["input_title"]), (out, offset, names["output_title"])):
-        fig.add_trace(trace("heatmap", 
-            z=grid, x=[x0 + c for c in range(len(grid[0]))], y=list(range(len(grid))), zmin=0, zmax=6,
-            colorscale=colorscale, showscale=False, xgap=2, ygap=2, name=title,
-            text=[[word[v] for v in line] for line in grid], hovertemplate="%{text}<extra></extra>"))
+    grids = [trace("heatmap", z=grid, x=[x0 + c for c in range(len(grid[0]))], y=list(range(len(grid))),
+                   zmin=0, zmax=6, colorscale=colorscale, showscale=False, xgap=2, ygap=2, name=title,
+                   text=[[word[v] for v in line] for line in grid], hovertemplate="%{text}<extra></extra>")
+             for grid, x0, title in ((codes, 0, names["input_title"]), (out, offset, names["output_title"]))]
     rows_total = max(len(codes), oh)
-    fig.add_annotation(x=(len(codes[0]) - 1) / 2, y=-1.2, text=names["input_title"], showarrow=False)
-    fig.add_annotation(x=offset + (ow - 1) / 2, y=-1.2, text=names["output_title"], showarrow=False)
-    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", range=[rows_total, -2])
-    fig.update_xaxes(visible=False)
-    fig.update_layout(height=min(520, 60 + 26 * (rows_total + 2)), margin=dict(l=10, r=10, t=10, b=10),
-                      plot_bgcolor="white")
-    return fig
+    titles = [dict(x=(len(codes[0]) - 1) / 2, y=-1.2, text=names["input_title"], showarrow=False),
+              dict(x=offset + (ow - 1) / 2, y=-1.2, text=names["output_title"], showarrow=False)]
+    return Figure(grids, layout=dict(annotations=titles, height=min(520, 60 + 26 * (rows_total + 2)),
+                                     margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                                     xaxis=dict(visible=False),
+                                     yaxis=dict(autorange="reversed", visible=False, scaleanchor="x",
+                                                range=[rows_total, -2])))
