@@ -3,6 +3,7 @@
     python benchmarks/load_test.py                     # 20 sessions, 4 of them training, 60 s
     python benchmarks/load_test.py --sessions 3 --trainers 1 --duration 20
     python benchmarks/load_test.py --replicas 2        # two replicas behind nginx (deploy/nginx.conf)
+    python benchmarks/load_test.py --rounds 2 --settle 45  # two classes in turn: is memory given back?
 
 Starts the app on loopback, warms it up (one session opens every page), then starts the sessions a
 little apart, like students joining. Each session is a websocket client speaking Streamlit's own
@@ -15,8 +16,8 @@ widget on the kernel lab (stride), shapes (input height) or backprop (step slide
 that rerun (all of the page's elements sent). Errors: an exception element on a page, a run
 that does not finish in 60 s, a dropped websocket, or a training refused as queued.
 Server RSS and thread counts are read from /proc before, at peak, after every session closed, and once
-more after one page request (which retires the idle HTTP worker threads)
-(the server is started with server.disconnectedSessionTTL=5 so closed sessions are released
+more after one page request (which retires the idle HTTP worker threads); with ``--rounds`` after each
+class (the server is started with server.disconnectedSessionTTL=5 so closed sessions are released
 within the run; the default keeps them 120 s for reconnection).
 """
 
@@ -283,17 +284,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def classroom(bases: list[str], *, sessions: int, trainers: int, duration: float, stagger: float,
-                    seed: int) -> Stats:
-    stats = Stats()
+                    seed: int, stats: Stats) -> None:
+    """One class: ``sessions`` students join ``stagger`` s apart and work ``duration`` s (figures into ``stats``)."""
     others = ["kernels", "shapes", "backprop"]
     roles = ["train"] * trainers + [others[i % 3] for i in range(sessions - trainers)]
     tasks = []
     for i, role in enumerate(roles):
-        session = Session(f"s{i:02d}-{role}", role, bases[i % len(bases)], stats, random.Random(seed + i))
+        session = Session(f"s{seed + i:02d}-{role}", role, bases[i % len(bases)], stats, random.Random(seed + i))
         tasks.append(asyncio.create_task(session.play(duration)))
         await asyncio.sleep(stagger)
     await asyncio.gather(*tasks)
-    return stats
 
 
 def warm_up(base: str) -> None:
@@ -333,6 +333,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8580, help="server (or nginx) port; replicas use the next ones")
     parser.add_argument("--settle", type=float, default=20.0, help="seconds to wait after the sessions close")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="classes one after another (memory that stays after round 1 must not grow after 2)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cnn-explorer-load-"))
@@ -357,21 +359,24 @@ def main() -> None:
         base_rss, base_threads = monitor.now()
         base_names = thread_names(monitor.pids)
         monitor.start()
-        t0 = time.perf_counter()
-        stats = asyncio.run(classroom([base], sessions=args.sessions, trainers=args.trainers,
-                                      duration=args.duration, stagger=args.stagger, seed=args.seed))
-        wall = time.perf_counter() - t0
-        time.sleep(args.settle)
+        stats, after = Stats(), []  # after: (RSS, threads, threads after one more page request) per round
+        wall = 0.0
+        for round_ in range(args.rounds):
+            t0 = time.perf_counter()
+            asyncio.run(classroom([base], sessions=args.sessions, trainers=args.trainers, duration=args.duration,
+                                  stagger=args.stagger, seed=args.seed + 1000 * round_, stats=stats))
+            wall += time.perf_counter() - t0
+            time.sleep(args.settle)
+            after_names = thread_names(monitor.pids)
+            rss, threads = monitor.now()
+            # Idle HTTP worker threads (AnyIO's pool, which serves the static page) retire after 10 s idle,
+            # but only when the pool is next used: one page request shows what is left after that.
+            for url in warm:
+                with urllib.request.urlopen(f"{url}/", timeout=30) as response:
+                    response.read()
+            time.sleep(1)
+            after.append((rss, threads, monitor.now()[1]))
         monitor.stop()
-        after_rss, after_threads = monitor.now()
-        after_names = thread_names(monitor.pids)
-        # Idle HTTP worker threads (AnyIO's pool, which serves the static page) retire after 10 s idle,
-        # but only when the pool is next used: one page request shows what is left after that.
-        for url in warm:
-            with urllib.request.urlopen(f"{url}/", timeout=30) as response:
-                response.read()
-        time.sleep(1)
-        _, nudged_threads = monitor.now()
         peak_rss = max(s[1] for s in monitor.samples)
         peak_threads = max(s[2] for s in monitor.samples)
         crashed = [p.pid for p in procs if p.poll() is not None]
@@ -397,12 +402,13 @@ def main() -> None:
           f"  live-view fragment reruns served: {stats.fragment_runs}")
     if stats.trained_steps:
         steps = sorted(stats.trained_steps.values())
-        print(f"trainings: {len(steps)} ran at once; steps trained per session min {steps[0]}, "
+        print(f"trainings: {len(steps)} ({args.trainers} at once); steps trained per session min {steps[0]}, "
               f"median {steps[len(steps) // 2]}, max {steps[-1]} (100 images per step)")
-    print(f"server RSS: before {base_rss / mb:.0f} MB, peak {peak_rss / mb:.0f} MB, "
-          f"{args.settle:.0f} s after all sessions closed {after_rss / mb:.0f} MB")
-    print(f"server threads: before {base_threads}, peak {peak_threads}, after {after_threads}, "
-          f"after one more page request {nudged_threads}")
+    print(f"server RSS: before {base_rss / mb:.0f} MB, peak {peak_rss / mb:.0f} MB; server threads: before "
+          f"{base_threads}, peak {peak_threads}")
+    for round_, (rss, threads, nudged) in enumerate(after, 1):
+        print(f"    {args.settle:.0f} s after round {round_}'s sessions closed: RSS {rss / mb:.0f} MB, "
+              f"threads {threads}, after one more page request {nudged}")
     if after_names != base_names:
         print(f"    left over, by name: {dict(after_names - base_names)}; gone: {dict(base_names - after_names)}")
     sys.exit(1 if stats.errors or crashed else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.io as pio
 import pytest
 import torch
 
@@ -66,3 +67,18 @@ def test_names_and_titles_are_rewritten_as_validation_would():
     assert spec["data"][0]["colorbar"]["title"] == {"text": "c"}
     assert spec["layout"]["title"] == {"text": "t"} and spec["layout"]["xaxis"]["title"] == {"text": "x"}
     assert spec["layout"]["yaxis"]["title"] == {"text": "y"}
+
+
+def test_the_default_template_comes_trimmed_to_the_figures_trace_types():
+    default = pio.templates[pio.templates.default].to_plotly_json()
+    assert {"heatmap", "scatter"} < set(default["data"])  # there is something to trim
+    fig = figures.Figure([figures.trace("heatmap", z=[[1]]), figures.trace("scatter", y=[1])])
+    template = fig.to_plotly_json()["layout"]["template"]
+    assert template["layout"] == default["layout"]  # all of the layout's styling
+    assert template["data"] == {k: default["data"][k] for k in ("heatmap", "scatter")}
+    assert "data" not in figures.Figure(figures.trace("image", z=[[[0, 0, 0]]])).to_plotly_json()["layout"]["template"]
+
+
+def test_a_template_given_is_kept():
+    fig = figures.Figure(figures.trace("heatmap", z=[[1]]), layout=dict(template=dict(layout=dict(font=dict(size=9)))))
+    assert fig.to_plotly_json()["layout"]["template"] == {"layout": {"font": {"size": 9}}}
