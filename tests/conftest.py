@@ -89,16 +89,16 @@ def app_url(tmp_path_factory, browser):
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"streamlit exited early:\n{log.read_text()}")
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
         except OSError:
-            time.sleep(0.3)
-    else:
+            return False
+
+    if not until(healthy, timeout=90, interval=0.3):
         proc.kill()
         pytest.fail(f"streamlit did not become healthy:\n{log.read_text()}")
     warm_up = new_page(browser)
@@ -131,6 +131,16 @@ def new_page(browser, *, locale: str = "en-US", width: int = 1400, height: int =
     """A fresh browser context (own cookies, own Streamlit session) and page."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
     return context.new_page()
+
+
+def until(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.02) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; whether it became true."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
@@ -173,4 +183,4 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-__all__ = ["run_page", "new_page", "wait_idle", "rerun", "screenshot", "ROOT", "shutil"]
+__all__ = ["run_page", "new_page", "wait_idle", "rerun", "until", "screenshot", "ROOT", "shutil"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from explorer.i18n import translate
 from tests.bad_checkpoints import bad_checkpoints, good
-from tests.conftest import run_page
+from tests.conftest import run_page, until
 from tests.test_training import TEST, TRAIN
 
 SMALL = {"train.data": (TRAIN, TEST)}
@@ -19,12 +17,6 @@ def _open(lang: str = "en"):
     assert not at.exception
     return at
 
-
-def _wait(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return predicate()
 
 
 def _set_small_batches(at):
@@ -49,7 +41,7 @@ def test_start_then_pause_training(lang):
     assert not at.exception
     runner = at.session_state["train.runner"]
     assert runner.trainer.config.batch_size == 20  # settings changed before the first step apply at once
-    assert _wait(lambda: runner.trainer.step_count >= 2)
+    assert until(lambda: runner.trainer.step_count >= 2)
     at.button(key="train.start").click().run()  # clicking start twice
     assert translate("train.already_running", lang) in [i.value for i in at.info]
     at.button(key="train.pause").click().run()
@@ -64,7 +56,7 @@ def test_changed_hyperparameters_wait_for_reset_which_rewinds():
     first_weights = at.session_state["train.trainer"].state_dict()
     at.button(key="train.start").click().run()
     runner = at.session_state["train.runner"]
-    assert _wait(lambda: runner.trainer.step_count >= 1)
+    assert until(lambda: runner.trainer.step_count >= 1)
     at.button(key="train.pause").click().run()
     at.number_input(key="train.lr").set_value(0.01).run()
     assert translate("train.pending_changes", "en") in [i.value for i in at.info]
@@ -87,7 +79,7 @@ def test_a_diverging_run_stops_with_a_message():
     at.number_input(key="train.lr").set_value(1e6).run()
     at.button(key="train.start").click().run()
     runner = at.session_state["train.runner"]
-    assert _wait(lambda: not runner.running)
+    assert until(lambda: not runner.running)
     at.run()
     assert runner.trainer.error.key == "train.error.nan"
     assert any(translate("train.error.nan", "ko", **runner.trainer.error.params) == e.value for e in at.error)
@@ -129,7 +121,7 @@ def test_after_an_epoch_the_page_shows_test_accuracy_confusion_and_mistakes():
     at = _open("ko")
     at.button(key="train.start").click().run()
     runner = at.session_state["train.runner"]
-    assert _wait(lambda: runner.trainer.epoch >= 1)  # 200 images, batch 100: two steps per epoch
+    assert until(lambda: runner.trainer.epoch >= 1)  # 200 images, batch 100: two steps per epoch
     at.button(key="train.pause").click().run()
     assert not at.exception
     ev = runner.trainer.evaluation

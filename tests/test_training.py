@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +13,7 @@ from explorer.training import (CheckpointError, Runner, TrainConfig, Trainer, Tr
                                feature_maps, load_checkpoint, max_trainings, running_trainings,
                                save_checkpoint, shift_images)
 from tests.bad_checkpoints import bad_checkpoints, good
+from tests.conftest import until
 
 
 @dataclass(frozen=True)
@@ -221,24 +221,18 @@ def test_load_state_dict_checks_too():
         trainer.load_state_dict({"features.0.weight": torch.zeros(32, 1, 3, 3)})
 
 
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return predicate()
-
 
 def test_runner_trains_in_the_background_pauses_and_resumes():
     slots = threading.BoundedSemaphore(1)
     runner = Runner(_trainer(TrainConfig(batch_size=50, epochs=50)), slots=slots)
     assert runner.start() and runner.start()  # a second start while running changes nothing
-    assert _wait(lambda: runner.trainer.step_count >= 2)
+    assert until(lambda: runner.trainer.step_count >= 2)
     runner.pause()
     assert runner.state == "paused" and not runner.running  # the worker has ended: no step can follow
     done = runner.trainer.step_count
     assert slots.acquire(blocking=False)  # the slot was given back
     slots.release()
-    assert runner.start() and _wait(lambda: runner.trainer.step_count > done)
+    assert runner.start() and until(lambda: runner.trainer.step_count > done)
     runner.pause()
 
 
@@ -246,7 +240,7 @@ def test_runner_stops_by_itself_when_nobody_polls():
     slots = threading.BoundedSemaphore(1)
     runner = Runner(_trainer(TrainConfig(batch_size=50, epochs=50)), slots=slots, heartbeat_timeout=0.2)
     runner.start()
-    assert _wait(lambda: not runner.running, timeout=20)
+    assert until(lambda: not runner.running, timeout=20)
     assert runner.state == "abandoned"
     assert slots.acquire(blocking=False)
 
@@ -257,7 +251,7 @@ def test_runner_refuses_when_all_slots_are_taken_and_finishes():
     second = Runner(_trainer(), slots=slots)
     assert first.start()
     assert not second.start() or not first.running  # queued while the first one runs
-    assert _wait(lambda: not first.running)
+    assert until(lambda: not first.running)
     assert first.state == "finished" and first.trainer.finished
     assert second.start()
     second.pause()
@@ -305,7 +299,7 @@ def test_runner_trains_at_low_priority_on_its_share_of_the_cpus(monkeypatch):
     before = torch.get_num_threads()
     runner = Runner(trainer, slots=threading.BoundedSemaphore(1))
     runner.start()
-    assert _wait(lambda: len(seen) >= 2)
+    assert until(lambda: len(seen) >= 2)
     runner.pause()
     expected_threads = 1 if threads.can_limit_threads() else before
     assert set(seen) == {(expected_threads, threads.TRAINING_NICE)}

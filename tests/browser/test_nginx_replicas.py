@@ -12,13 +12,12 @@ import importlib.util
 import io
 import re
 import sys
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, _free_port, rerun, screenshot, wait_idle
+from tests.conftest import ROOT, _free_port, rerun, screenshot, until, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -85,11 +84,9 @@ def test_each_browser_sticks_to_one_replica(browser, cluster):
         _use_kernel_lab(context, cluster, name)
     for context in contexts:
         context.close()  # websocket requests are logged when they end
-    deadline = time.monotonic() + 10  # poll until both browsers' websocket requests are logged
-    while time.monotonic() < deadline and not all(
-            any(f"route={route} " in ln and "/_stcore/stream" in ln
-                for ln in cluster.access_log.read_text(encoding="utf-8").splitlines()) for route in routes):
-        time.sleep(0.2)
+    until(lambda: all(any(f"route={route} " in ln and "/_stcore/stream" in ln  # both browsers' websockets logged
+                           for ln in cluster.access_log.read_text(encoding="utf-8").splitlines())
+                       for route in routes), timeout=10, interval=0.2)
     log = cluster.access_log.read_text(encoding="utf-8").splitlines()
     for route, backend in zip(routes, backends):
         lines = [ln for ln in log if f"route={route} " in ln]
