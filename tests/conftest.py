@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -130,7 +132,7 @@ def browser():
 def new_page(browser, *, locale: str = "en-US", width: int = 1400, height: int = 1000):
     """A fresh browser context (own cookies, own Streamlit session) and page."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
-    return context.new_page()
+    return watch(context.new_page())
 
 
 def until(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.02) -> bool:
@@ -153,23 +155,32 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
                            timeout=timeout_ms)
 
 
-_WATCH_RERUN = """() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    window.__cnnRerun = false;
-    new MutationObserver((_, observer) => { window.__cnnRerun = true; observer.disconnect(); })
-        .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
-}"""
+_STREAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> its newest Streamlit websocket
+
+
+def watch(page):
+    """``page``, remembering its newest Streamlit websocket (which `rerun` listens to); call before ``goto``."""
+    def remember(ws) -> None:
+        if ws.url.endswith("/_stcore/stream"):
+            _STREAMS[page] = ws
+
+    page.on("websocket", remember)
+    return page
+
+
+def _script_finished(payload: bytes | str) -> bool:
+    return isinstance(payload, bytes) and ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished"
 
 
 def rerun(page, action: Callable[[], object], timeout_ms: int = 60_000) -> None:
-    """Do ``action`` (a widget change) and wait until the rerun it causes has started and finished.
+    """Do ``action`` (a widget change) and wait for the server to finish the rerun it causes.
 
-    The script state is watched from before the action, so a rerun too quick to be seen running is
-    still noticed; waiting on "notRunning" alone could return before the rerun began.
+    Waits on the server's "script finished" message on the page's websocket (`watch`): the page's own
+    running / idle state can miss a quick rerun (both changes drawn in one frame), and a click sent
+    during the previous rerun may be merged into it and lost.
     """
-    page.evaluate(_WATCH_RERUN)
-    action()
-    page.wait_for_function("() => window.__cnnRerun", timeout=timeout_ms)
+    with _STREAMS[page].expect_event("framereceived", predicate=_script_finished, timeout=timeout_ms):
+        action()
     wait_idle(page, timeout_ms)
 
 
@@ -183,4 +194,4 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-__all__ = ["run_page", "new_page", "wait_idle", "rerun", "until", "screenshot", "ROOT", "shutil"]
+__all__ = ["run_page", "new_page", "wait_idle", "rerun", "watch", "until", "screenshot", "ROOT", "shutil"]

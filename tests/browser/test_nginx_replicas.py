@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, _free_port, rerun, screenshot, until, wait_idle
+from tests.conftest import ROOT, _free_port, rerun, screenshot, until, wait_idle, watch
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def _context_on(browser, cluster, backend: str, tries: int = 40):
 
 
 def _use_kernel_lab(context, cluster, name: str) -> None:
-    page = context.new_page()
+    page = watch(context.new_page())
     page.goto(cluster.url)
     wait_idle(page, timeout_ms=90_000)
     page.goto(f"{cluster.url}/kernels")
