@@ -475,6 +475,7 @@ def _count_running(delta: int) -> None:
     with _active_lock:
         _active += delta
 
+
 RunState = Literal["idle", "running", "paused", "finished", "failed", "abandoned"]
 
 

@@ -111,8 +111,7 @@ def _stepper(inputs: dict, total: int) -> None:
     step = wt.steps[n - 1]
     st.caption(t("backprop.step_of", n=n, total=total, phase=t(f"backprop.phase.{step.phase}")))
     st.subheader(t(step.name_key))
-    chart(st, plots.network_figure(step.id, step.phase), key=f"{NS}.network",
-                    config={"displayModeBar": False})
+    chart(st, plots.network_figure(step.id, step.phase), key=f"{NS}.network", config={"displayModeBar": False})
     st.latex(step.formula)
     st.markdown(t(step.explain_key))
     if step.id in ("pool", "unpool") and inputs["pooling"] == "max":
@@ -169,8 +168,8 @@ def main() -> None:
         if (rise := bp.first_increase(hist.losses)) is not None:
             st.warning(t("backprop.warn.k_increased", step=rise, before=f"{hist.losses[rise - 1]:.4g}",
                          after=f"{hist.losses[rise]:.4g}"))
-        chart(st, plots.loss_figure(hist.losses, x_title=t("backprop.plot.step"),
-                                          y_title=t("backprop.plot.loss")), key=f"{NS}.loss_plot")
+        chart(st, plots.loss_figure(hist.losses, x_title=t("backprop.plot.step"), y_title=t("backprop.plot.loss")),
+              key=f"{NS}.loss_plot")
     with st.expander(t("backprop.export")):
         names = {s.id: t(s.name_key) for s in wt.steps}
         c_md, c_csv = st.columns(2)

@@ -203,10 +203,10 @@ def _show_result(valid: dict, raw: np.ndarray) -> None:
     display = kn.to_display(raw, mode=mode)
     left, right = st.columns(2)
     chart(left, kp.image_figure(shown, raw=shown, source=_input_source(shown, options["colour"]),
-                                      title=t(f"{NS}.input_title", h=shown.shape[0], w=shown.shape[1])),
-                      key=f"{NS}.input_fig")
+                                title=t(f"{NS}.input_title", h=shown.shape[0], w=shown.shape[1])),
+          key=f"{NS}.input_fig")
     chart(right, kp.image_figure(display, raw=raw, title=t(f"{NS}.output_title", h=raw.shape[0], w=raw.shape[1])),
-                       key=f"{NS}.output_fig")
+          key=f"{NS}.output_fig")
     chart(st, kp.histogram_figure(raw, title=t(f"{NS}.histogram")), key=f"{NS}.histogram_fig")
     # PNG bytes are made only when a download is clicked (deferred data)
     st.download_button(t("common.download_png"), lambda: images.to_png(display), file_name="kernel_output.png",
@@ -239,8 +239,8 @@ def _pooling(shown: np.ndarray, display: np.ndarray, raw: np.ndarray) -> None:
     st.caption(t(f"{NS}.pool_sizes", h=source.shape[0], w=source.shape[1], oh=pooled.shape[0], ow=pooled.shape[1],
                  ratio=f"{source.shape[0] * source.shape[1] / max(pooled.shape[0] * pooled.shape[1], 1):.1f}"))
     chart(st, kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, height=320,
-                                    title=t(f"{NS}.pool_title", h=pooled.shape[0], w=pooled.shape[1])),
-                    key=f"{NS}.pool_fig")
+                              title=t(f"{NS}.pool_title", h=pooled.shape[0], w=pooled.shape[1])),
+          key=f"{NS}.pool_fig")
 
 
 def _step_through() -> None:
@@ -286,13 +286,12 @@ def _stepper(all_steps, matrix, kernel, ex, padding: int, playing: bool) -> None
         win = step.window.shape
         c1, c2, c3 = st.columns([3, 2, 3])
         chart(c1, kp.matrix_figure(stp.pad_matrix(matrix, padding), padding=padding, title=t(f"{NS}.st_input"),
-                                         window=(step.top, step.left, *win)), key=f"{NS}.st_in_fig", width="content")
+                                   window=(step.top, step.left, *win)), key=f"{NS}.st_in_fig", width="content")
         if kernel is not None:
-            chart(c2, kp.kernel_figure(kernel, title=t(f"{NS}.st_kernel")), key=f"{NS}.st_k_fig",
-                            width="content")
+            chart(c2, kp.kernel_figure(kernel, title=t(f"{NS}.st_kernel")), key=f"{NS}.st_k_fig", width="content")
         chart(c3, kp.matrix_figure(stp.result(all_steps, upto=pos), title=t(f"{NS}.st_output"),
-                                         window=(step.out_row, step.out_col, 1, 1), colorscale="Oranges"),
-                        key=f"{NS}.st_out_fig", width="content")
+                                   window=(step.out_row, step.out_col, 1, 1), colorscale="Oranges"),
+              key=f"{NS}.st_out_fig", width="content")
         st.caption(t(f"{NS}.step_caption", pos=pos, n=len(all_steps), row=step.out_row + 1, col=step.out_col + 1,
                      top=step.top, left=step.left))
         st.code(stp.step_formula(step, kernel=kernel, op=ex.op), language=None)

@@ -149,7 +149,7 @@ def live_view(runner: Runner, image_index: int, channels: int) -> None:
         pred = int(trainer.predict(image[None])[0])
         st.caption(t("train.image_label", label=int(trainer.test_data.labels[image_index]), pred=pred))
         chart(st, plots.feature_maps_figure([(t("train.input"), image.cpu()), *maps], channels=channels),
-                        key="train.maps_chart")
+              key="train.maps_chart")
     epoch_end(trainer, snap)
 
 
@@ -162,7 +162,7 @@ def epoch_end(trainer: Trainer, snap) -> None:
     st.metric(t("train.test_accuracy", epoch=snap.epoch, accuracy=f"{ev.accuracy:.2%}"), f"{ev.accuracy:.2%}")
     left, right = st.columns([2, 3])
     chart(left, plots.confusion_figure(ev.confusion, title=t("train.confusion"), true_title=t("train.true_digit"),
-                                             predicted_title=t("train.predicted_digit")), key="train.confusion_chart")
+                                       predicted_title=t("train.predicted_digit")), key="train.confusion_chart")
     wrong = ev.misclassified(limit=24)
     with right:
         st.markdown(t("train.misclassified"))
