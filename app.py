@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import display, session
-from explorer.i18n import LANGUAGES
-from explorer.session import t
+from explorer.core import display, session
+from explorer.core.i18n import LANGUAGES
+from explorer.core.session import t
 
 PAGES_DIR = Path(__file__).parent / "pages"
 # (file in pages/, title key, icon, url path)

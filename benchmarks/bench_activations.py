@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer import activations as act  # noqa: E402
+from explorer.activations import digits, inside  # noqa: E402
 
 
 def ms(fn, *, repeat: int = 20) -> float:
@@ -30,20 +30,20 @@ def ms(fn, *, repeat: int = 20) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
-    model = act.load_bundled_model()
+    model = inside.load_bundled_model()
     canvas = np.full((280, 280, 4), 255, np.uint8)
     canvas[40:240, 130:150, :3] = 0
     photo = np.full((3000, 4000, 3), 225, np.uint8)  # a 12-megapixel phone photo
     photo[600:2400, 1800:2100] = 30
-    x = act.to_input(act.preprocess_digit(canvas))
+    x = inside.to_input(digits.preprocess_digit(canvas))
     forward = ms(lambda: model(x).detach())
     rows = [
         ("plain forward pass (reference)", forward),
-        ("preprocess_steps, 280x280 canvas", ms(lambda: act.preprocess_steps(canvas))),
-        ("preprocess_steps, 12 MP photo", ms(lambda: act.preprocess_steps(photo), repeat=5)),
-        ("feature_maps (6 hooks)", ms(lambda: act.feature_maps(model, x))),
-        ("grad_cam", ms(lambda: act.grad_cam(model, x))),
-        ("saliency", ms(lambda: act.saliency(model, x))),
+        ("preprocess_steps, 280x280 canvas", ms(lambda: digits.preprocess_steps(canvas))),
+        ("preprocess_steps, 12 MP photo", ms(lambda: digits.preprocess_steps(photo), repeat=5)),
+        ("feature_maps (6 hooks)", ms(lambda: inside.feature_maps(model, x))),
+        ("grad_cam", ms(lambda: inside.grad_cam(model, x))),
+        ("saliency", ms(lambda: inside.saliency(model, x))),
     ]
     print(f"{'step':40s} {'ms':>8s} {'x forward':>10s}")
     for name, value in rows:

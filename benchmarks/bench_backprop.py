@@ -13,7 +13,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from explorer import backprop as bp
+from explorer.backprop import toy as bp
 
 
 def best_ms(fn, repeat: int) -> float:

@@ -28,7 +28,9 @@ import scipy.ndimage as ndi
 import torch
 import torch.nn.functional as F
 
-from explorer import images, kernel_plots, kernels
+from explorer.core import images
+from explorer.kernels import ops as kernels
+from explorer.kernels import plots as kernel_plots
 
 SIZES = {"12 MP": (3000, 4000), "preview": None}  # preview = images.preview(12 MP)
 KERNEL_SIZES = (3, 5, 11)

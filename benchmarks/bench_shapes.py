@@ -13,7 +13,7 @@ import time
 import torch
 from torch import nn
 
-from explorer import shapes
+from explorer.shapes import network, sizes
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -26,16 +26,16 @@ def best_of(fn, repeat: int = 5) -> float:
 
 
 def main() -> None:
-    shapes.verify("alexnet")  # first use of the meta device loads PyTorch's meta kernels (one-off)
+    network.verify("alexnet")  # first use of the meta device loads PyTorch's meta kernels (one-off)
     print(f"{'preset':16} {'summarize ms':>13} {'verify ms':>10} {'device':>7} {'ratio':>7}")
-    for name in shapes.PRESETS:
-        s = best_of(lambda: shapes.summarize(name))
-        v = best_of(lambda: shapes.verify(name), repeat=3)
-        print(f"{name:16} {1000 * s:13.2f} {1000 * v:10.1f} {shapes.verify(name).device:>7} {v / s:7.0f}x")
+    for name in network.PRESETS:
+        s = best_of(lambda: network.summarize(name))
+        v = best_of(lambda: network.verify(name), repeat=3)
+        print(f"{name:16} {1000 * s:13.2f} {1000 * v:10.1f} {network.verify(name).device:>7} {v / s:7.0f}x")
     rng = random.Random(0)
     configs = [(rng.randint(8, 64), rng.choice([1, 3, 5]), rng.randint(1, 3), rng.randint(0, 2))
                for _ in range(10_000)]
-    ours = best_of(lambda: [shapes.conv_output_size(n, k, stride=s, padding=p) for n, k, s, p in configs], 3)
+    ours = best_of(lambda: [sizes.conv_output_size(n, k, stride=s, padding=p) for n, k, s, p in configs], 3)
     small = configs[:500]
 
     def torch_sizes() -> None:

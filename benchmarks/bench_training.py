@@ -31,13 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer import train_plots as plots  # noqa: E402
-from explorer.training import Runner, TrainConfig, Trainer  # noqa: E402
+from explorer.training import (  # noqa: E402
+    Runner,
+    TrainConfig,
+    Trainer,
+    plots,  # noqa: E402
+)
 
 FLOP_PER_IMAGE = 22.77e6  # seed CNN, forward + backward, per image (issue 6)
 POLL_S = 0.5  # the page's refresh (pages/train.py)

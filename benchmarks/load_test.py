@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 import run_replicas as rr  # noqa: E402
 
-from explorer.i18n import LANGUAGES, translate  # noqa: E402
+from explorer.core.i18n import LANGUAGES, translate  # noqa: E402
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 RUN_TIMEOUT_S = 60.0

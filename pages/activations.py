@@ -9,14 +9,12 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit_drawable_canvas import st_canvas
 
-from explorer import activation_plots as plots
-from explorer import activations as act
-from explorer import imagenet
-from explorer.data import load_embedded
-from explorer.images import ImageError, load_image, to_png
+from explorer.activations import digits, imagenet, inside, plots
+from explorer.core.data import load_embedded
+from explorer.core.images import ImageError, load_image, to_png
+from explorer.core.samples import sample_images
+from explorer.core.session import chart, t
 from explorer.kernels import PRESETS, preset_label_key
-from explorer.samples import sample_images
-from explorer.session import chart, t
 
 NS = "activations"
 SOURCES = ("draw", "upload", "test")
@@ -33,7 +31,7 @@ def _labels(group: str, options: tuple[str, ...]) -> dict[str, str]:
 
 @st.cache_resource
 def _bundled_model():
-    return act.load_bundled_model()
+    return inside.load_bundled_model()
 
 
 @st.cache_resource
@@ -53,14 +51,14 @@ def _model():
         choice = st.radio(t(f"{NS}.model"), MODELS, key=f"{NS}.model", horizontal=True,
                           format_func=_labels("model", MODELS).__getitem__)
         if choice == "session":
-            return act.snapshot_model(trainer), t(f"{NS}.model.session_note", model=trainer.config.model,
+            return inside.snapshot_model(trainer), t(f"{NS}.model.session_note", model=trainer.config.model,
                                                   steps=trainer.step_count)
-    info = act.bundled_info()  # a private copy: hooks never touch the model other sessions share
+    info = inside.bundled_info()  # a private copy: hooks never touch the model other sessions share
     return copy.deepcopy(_bundled_model()), t(f"{NS}.model.bundled_note", accuracy=f"{info['test_accuracy']:.1%}",
                                n=info["test_images"])
 
 
-def _input() -> act.Preprocessed | None:
+def _input() -> digits.Preprocessed | None:
     """Read the chosen source; on bad input say why and fall back to the last good digit."""
     source = st.segmented_control(t(f"{NS}.source"), SOURCES, key=f"{NS}.source", default="draw",
                                   format_func=_labels("source", SOURCES).__getitem__) or "draw"
@@ -74,20 +72,20 @@ def _input() -> act.Preprocessed | None:
             if image is None or not (drawing.json_data or {}).get("objects"):
                 st.info(t(f"{NS}.draw_first"))
                 return None
-            result = act.preprocess_steps(image)
+            result = digits.preprocess_steps(image)
         elif source == "upload":
             upload = st.file_uploader(t(f"{NS}.upload"), key=f"{NS}.upload")
             if upload is None:
                 st.info(t(f"{NS}.upload_first"))
                 return None
-            result = act.digit_from_upload(upload.getvalue())
+            result = digits.digit_from_upload(upload.getvalue())
         else:
             data = _test_set()
             i = st.number_input(t(f"{NS}.test_index", n=len(data.labels)), min_value=0,
                                 max_value=len(data.labels) - 1, value=0, step=1, key=f"{NS}.test_index")
             st.caption(t(f"{NS}.test_label", label=int(data.labels[int(i)])))
-            result = act.preprocess_steps(data.images[int(i), 0].numpy())
-    except (ImageError, act.DigitError) as err:
+            result = digits.preprocess_steps(data.images[int(i), 0].numpy())
+    except (ImageError, digits.DigitError) as err:
         st.error(f"{t('common.error_prefix')}: {t(err.key, **err.params)}")
         previous = st.session_state.get(f"{NS}.last")
         if previous is not None:
@@ -97,10 +95,10 @@ def _input() -> act.Preprocessed | None:
     return result
 
 
-def _show_steps(result: act.Preprocessed) -> None:
+def _show_steps(result: digits.Preprocessed) -> None:
     st.subheader(t(f"{NS}.steps"))
-    columns = st.columns(len(act.STEP_NAMES))
-    for col, name in zip(columns, act.STEP_NAMES):
+    columns = st.columns(len(digits.STEP_NAMES))
+    for col, name in zip(columns, digits.STEP_NAMES):
         col.image(plots.step_image(result.steps[name]), caption=t(f"{NS}.step.{name}"), width=112)
     if not result.inverted:
         st.caption(t(f"{NS}.not_inverted"))
@@ -117,9 +115,9 @@ def _chart(fig, name: str) -> None:
     chart(st, fig, key=f"{NS}.chart.{name}", config=plots.png_config(f"activations_{name}"))
 
 
-def _show_prediction(model, result: act.Preprocessed) -> None:
-    x = act.to_input(result.digit)
-    probs = act.predict(model, x)
+def _show_prediction(model, result: digits.Preprocessed) -> None:
+    x = inside.to_input(result.digit)
+    probs = inside.predict(model, x)
     best = int(probs.argmax())
     left, right = st.columns(2)
     with left:
@@ -132,25 +130,25 @@ def _show_prediction(model, result: act.Preprocessed) -> None:
     with right:
         method = st.radio(t(f"{NS}.explain"), EXPLAIN, key=f"{NS}.explain",
                           horizontal=True, format_func=_labels("explain", EXPLAIN).__getitem__)
-        heat = act.grad_cam(model, x) if method == "gradcam" else act.saliency(model, x)
+        heat = inside.grad_cam(model, x) if method == "gradcam" else inside.saliency(model, x)
         _chart(plots.gradcam_figure(result.digit, heat, title=t(f"{NS}.explain.title", digit=best)), "cam")
         st.caption(t(f"{NS}.explain.help.{method}"))
 
 
-def _show_layers(model, result: act.Preprocessed) -> None:
+def _show_layers(model, result: digits.Preprocessed) -> None:
     st.subheader(t(f"{NS}.layers"))
     shared = st.toggle(t(f"{NS}.shared_scale"), value=True, key=f"{NS}.shared_scale")
-    maps = act.feature_maps(model, act.to_input(result.digit))
-    labels = act.layer_labels(model)
-    modules = act.feature_layers(model)
-    shown = [n for n in maps if act.layer_kind(modules[n]) in ("conv", "pool")]
+    maps = inside.feature_maps(model, inside.to_input(result.digit))
+    labels = inside.layer_labels(model)
+    modules = inside.feature_layers(model)
+    shown = [n for n in maps if inside.layer_kind(modules[n]) in ("conv", "pool")]
     zrange = (min(float(maps[n].min()) for n in shown), max(float(maps[n].max()) for n in shown))
     hover = _hover(t(f"{NS}.hover_map"))
     for name in shown:
         a = maps[name][0]
         title = t(f"{NS}.layer_title", label=labels[name], shape=" × ".join(map(str, a.shape)))
         grid = plots.feature_grid(a, title=title, shared_scale=shared, zrange=zrange, hover=hover)
-        if act.layer_kind(modules[name]) == "conv":
+        if inside.layer_kind(modules[name]) == "conv":
             left, right = st.columns([1, 2])
             with left:
                 _chart(plots.filter_grid(modules[name].weight, title=t(f"{NS}.filters", label=labels[name]),
@@ -165,16 +163,16 @@ def _show_layers(model, result: act.Preprocessed) -> None:
     rows = [{t(f"{NS}.stats.layer"): labels[s.name], t(f"{NS}.stats.shape"): " × ".join(map(str, s.shape)),
              t(f"{NS}.stats.mean"): s.mean, t(f"{NS}.stats.std"): s.std, t(f"{NS}.stats.min"): s.min,
              t(f"{NS}.stats.max"): s.max, t(f"{NS}.stats.zero"): s.zero_fraction,
-             t(f"{NS}.stats.dead"): s.dead_channels} for s in act.layer_stats(maps)]
+             t(f"{NS}.stats.dead"): s.dead_channels} for s in inside.layer_stats(maps)]
     st.dataframe(rows, key=f"{NS}.stats_table", hide_index=True)
 
 
 def _show_presets(model) -> None:
-    conv = act.first_conv(model)
+    conv = inside.first_conv(model)
     if conv.in_channels != 1:
         return
     weights = conv.weight.detach()[:, 0].numpy()
-    found = act.closest_presets(weights, PRESETS)
+    found = inside.closest_presets(weights, PRESETS)
     with st.expander(t(f"{NS}.presets")):
         st.caption(t(f"{NS}.presets_help"))
         cells = [t(f"{NS}.preset_match", i=i, preset=t(preset_label_key(name)), cos=f"{cos:+.2f}")

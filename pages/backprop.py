@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import backprop as bp
-from explorer import backprop_plots as plots
-from explorer.i18n import translate
-from explorer.session import chart, get, lang, t
+from explorer.backprop import plots
+from explorer.backprop import toy as bp
+from explorer.core.i18n import translate
+from explorer.core.session import chart, get, lang, t
 
 NS = "backprop"
 SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
@@ -40,7 +40,7 @@ def _load_x() -> None:
     elif source == "random":
         X = bp.random_input(st.session_state[f"{NS}.seed"])
     else:
-        from explorer.data import load_mnist
+        from explorer.core.data import load_mnist
 
         try:
             images = load_mnist("test", download=False).images

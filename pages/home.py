@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.session import t
+from explorer.core.session import t
 
 PAGES_DIR = Path(__file__).parent
 PARTS = [  # (page file, i18n namespace of its card)

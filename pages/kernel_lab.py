@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import images, kernel_plots as kp, kernels as kn, stepthrough as stp
-from explorer.samples import sample_images
-from explorer.session import chart, get, t
+from explorer.core import images
+from explorer.core.samples import sample_images
+from explorer.core.session import chart, get, t
+from explorer.kernels import ops as kn
+from explorer.kernels import plots as kp
+from explorer.kernels import stepthrough as stp
 
 NS = "kernel_lab"
 SOURCES = ("sample", "upload", "camera")  # option ids; labels come from kernel_lab.source_<id>

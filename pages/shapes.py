@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from explorer import quiz, shapes, shapes_compare
-from explorer import shapes_view as view
-from explorer.i18n import translate
-from explorer.session import chart, lang, t
-from explorer.shapes import ShapeError
-from explorer.shapes_plot import MAX_CELLS, grid_figure
+from explorer.core.i18n import translate
+from explorer.core.session import chart, lang, t
+from explorer.shapes import compare as shapes_compare
+from explorer.shapes import network, quiz, sizes, view
+from explorer.shapes.plots import MAX_CELLS, grid_figure
+from explorer.shapes.sizes import ShapeError
 
 NS = "shapes"
 CALC_FIELDS = ("h", "w", "kh", "kw", "stride", "dilation")
@@ -26,7 +26,7 @@ def _error(error: ShapeError) -> str:
     return view.error_message(error, lang=lang())
 
 
-def _load_example(ex: shapes.Example) -> None:
+def _load_example(ex: sizes.Example) -> None:
     st.session_state.update(view.example_state(ex))
 
 
@@ -44,10 +44,10 @@ def _calc_inputs() -> dict:
     return values
 
 
-def calculator() -> None:
+def calculator_tab() -> None:
     st.caption(t("shapes.examples"))
     cols = st.columns(5)
-    for i, ex in enumerate(shapes.WORKED_EXAMPLES):
+    for i, ex in enumerate(sizes.WORKED_EXAMPLES):
         cols[i % 5].button(view.example_label(ex), key=f"shapes.example.{i}", on_click=_load_example, args=(ex,),
                            width="stretch")
     values = _calc_inputs()
@@ -91,8 +91,8 @@ def _load_preset() -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _verify(layers: tuple, input_shape: tuple) -> shapes.Verification:
-    return shapes.verify(list(layers), input_shape)
+def _verify(layers: tuple, input_shape: tuple) -> network.Verification:
+    return network.verify(list(layers), input_shape)
 
 
 def _network_inputs() -> tuple[list, tuple]:
@@ -101,7 +101,7 @@ def _network_inputs() -> tuple[list, tuple]:
         st.session_state.setdefault("shapes.net.preset", "seed_deep_cnn")
         _load_preset()
     cols = st.columns([2, 1])
-    cols[0].selectbox(t("shapes.net.preset"), list(shapes.PRESETS), key="shapes.net.preset",
+    cols[0].selectbox(t("shapes.net.preset"), list(network.PRESETS), key="shapes.net.preset",
                       format_func=_labeler("shapes.preset"), on_change=_load_preset)
     text = cols[1].text_input(t("shapes.net.input"), key="shapes.net.input", help=t("shapes.net.input_help"))
     column = st.column_config
@@ -109,7 +109,7 @@ def _network_inputs() -> tuple[list, tuple]:
         pd.DataFrame(st.session_state["shapes.net.records"]), num_rows="dynamic", width="stretch", placeholder="",
         key=f"shapes.net.editor.{st.session_state['shapes.net.version']}", column_config={
             "name": column.TextColumn(t("shapes.col.name")),
-            "kind": column.SelectboxColumn(t("shapes.col.kind"), options=shapes.LAYER_KINDS, required=True,
+            "kind": column.SelectboxColumn(t("shapes.col.kind"), options=network.LAYER_KINDS, required=True,
                                            format_func=_labeler("shapes.kind"), width=120),
             "out": column.NumberColumn(t("shapes.col.out"), step=1, help=t("shapes.col.out_help")),
             **{c: column.TextColumn(t(f"shapes.col.{c}")) for c in ("kernel", "stride", "padding", "dilation")},
@@ -118,10 +118,10 @@ def _network_inputs() -> tuple[list, tuple]:
     return view.parse_network(edited.to_dict("records"), text, lang=lang())
 
 
-def network() -> None:
+def network_tab() -> None:
     try:
         layers, shape = _network_inputs()
-        rows = shapes.summarize(layers, shape, strict=False)
+        rows = network.summarize(layers, shape, strict=False)
         st.session_state["shapes.net.last"] = (layers, shape, rows)
     except ShapeError as error:
         st.error(_error(error))
@@ -152,7 +152,7 @@ def _stack_check(layers: int) -> tuple[int, int]:
     return shapes_compare.torch_stack_check(layers)
 
 
-def compare() -> None:
+def compare_tab() -> None:
     st.subheader(t("shapes.cmp.connect_title"))
     cols = st.columns(4)
     sizes = {f: col.number_input(t(f"shapes.cmp.{f}"), min_value=1, max_value=10**6, value=v, step=1,
@@ -174,7 +174,7 @@ def quiz_tab() -> None:
     seed_text = st.text_input(t("shapes.quiz.seed"), value="2024", key="shapes.quiz.seed",
                               help=t("shapes.quiz.seed_help"))
     try:
-        seed = shapes.parse_int(seed_text, t("shapes.quiz.seed"))
+        seed = sizes.parse_int(seed_text, t("shapes.quiz.seed"))
         questions = quiz.make_quiz(seed)
     except ShapeError as error:
         st.error(_error(error))
@@ -200,7 +200,7 @@ def main() -> None:
     st.title(t("shapes.title"))
     st.markdown(t("shapes.intro"))
     tabs = st.tabs([t(f"shapes.tab.{k}") for k in TABS])
-    for tab, body in zip(tabs, (calculator, network, compare, quiz_tab)):
+    for tab, body in zip(tabs, (calculator_tab, network_tab, compare_tab, quiz_tab)):
         with tab:
             body()
 

@@ -6,13 +6,22 @@ import math
 
 import streamlit as st
 
-from explorer import train_plots as plots
-from explorer.data import load_mnist
-from explorer.models import MODELS
-from explorer.i18n import translate
-from explorer.session import chart, lang, t
-from explorer.training import (OPTIMIZERS, SCHEDULES, CheckpointError, Runner, TrainConfig, Trainer,
-                               TrainingError, apply_checkpoint, max_trainings, save_checkpoint)
+from explorer.core.data import load_mnist
+from explorer.core.i18n import translate
+from explorer.core.models import MODELS
+from explorer.core.session import chart, lang, t
+from explorer.training import (
+    CheckpointError,
+    Runner,
+    TrainConfig,
+    Trainer,
+    TrainingError,
+    plots,
+    save_checkpoint,
+)
+from explorer.training.config import OPTIMIZERS, SCHEDULES
+from explorer.training.runner import max_trainings
+from explorer.training.trainer import apply_checkpoint
 
 POLL_S = 0.5  # live view refresh: 2 Hz
 TRAINER, RUNNER, DATA = "train.trainer", "train.runner", "train.data"

@@ -2,7 +2,7 @@
 
 Reproducible: the run's own generators are seeded (`TrainConfig.seed`), the data is the embedded
 5,000 training images, and the test accuracy on the embedded 1,000 test images is written to
-explorer/assets/seed_cnn.json (tests/test_activations.py checks the shipped weights reach it).
+explorer/assets/seed_cnn.json (tests/activations/test_inside.py checks the shipped weights reach it).
 
     python scripts/train_bundled_model.py            # 12 epochs; took 27 min on 2 shared, busy cores
     python scripts/train_bundled_model.py --dry-run  # one epoch on 500 images, writes nothing
@@ -23,8 +23,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.activations import BUNDLED_INFO, BUNDLED_WEIGHTS, accuracy  # noqa: E402
-from explorer.data import load_embedded  # noqa: E402
+from explorer.activations.inside import BUNDLED_INFO, BUNDLED_WEIGHTS, accuracy  # noqa: E402
+from explorer.core.data import load_embedded  # noqa: E402
 from explorer.training import TrainConfig, Trainer  # noqa: E402
 
 CONFIG = TrainConfig(model="seed_cnn", optimizer="adam", lr=0.001, batch_size=50, epochs=12,

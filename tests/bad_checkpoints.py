@@ -7,7 +7,7 @@ import pickle
 
 import torch
 
-from explorer.models import build_model
+from explorer.core.models import build_model
 from explorer.training import save_checkpoint
 
 

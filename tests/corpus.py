@@ -272,7 +272,7 @@ def _torch_save(obj: Any) -> bytes:
 def _state(model: str = "seed_cnn") -> dict:
     import torch
 
-    from explorer.models import build_model
+    from explorer.core.models import build_model
 
     return build_model(model, generator=torch.Generator().manual_seed(1)).state_dict()
 

@@ -15,17 +15,18 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import activations as act
-from explorer import backprop as bp
-from explorer import images
-from explorer import kernels as kn
-from explorer import shapes
 from explorer import training
-from explorer.i18n import LANGUAGES, catalog, placeholders
+from explorer.activations import digits
+from explorer.backprop import toy as bp
+from explorer.core import images
+from explorer.core.i18n import LANGUAGES, catalog, placeholders
+from explorer.kernels import ops as kn
+from explorer.shapes import network, sizes
+from explorer.training import trainer as trainer_module
 from tests import corpus
 from tests.conftest import run_page
 
-LIB_ERRORS = (images.ImageError, kn.KernelError, shapes.ShapeError, bp.BackpropInputError, act.DigitError,
+LIB_ERRORS = (images.ImageError, kn.KernelError, sizes.ShapeError, bp.BackpropInputError, digits.DigitError,
               training.CheckpointError)
 
 
@@ -38,16 +39,16 @@ def feed(case: corpus.Case):
         return kn.parse_kernel(kn.parse_text_grid(value))
     if case.target == "shape":
         if "records" in value:
-            return shapes.summarize(shapes.layers_from_records(value["records"]), value["input"])
+            return network.summarize(network.layers_from_records(value["records"]), value["input"])
         if "text" in value:
-            return shapes.parse_int(value["text"], "P")
+            return sizes.parse_int(value["text"], "P")
         args = dict(value)
-        return shapes.conv_output_size(args.pop("n"), args.pop("kernel"), **args)
+        return sizes.conv_output_size(args.pop("n"), args.pop("kernel"), **args)
     if case.target == "backprop":
         name, shape, text = value
         return bp.parse_matrix(text, name=name, shape=shape)
     if case.target == "digit":
-        return act.preprocess_digit(value)
+        return digits.preprocess_digit(value)
     if case.target == "checkpoint":
         return training.load_checkpoint(value, model="seed_cnn")
     raise AssertionError(case.target)
@@ -116,17 +117,17 @@ def test_odd_but_valid_images_decode_correctly():
 def test_every_image_case_through_the_digit_upload(case):
     """The same bytes uploaded on the your-own-image page: same refusal, or a digit / a 'no digit' message."""
     try:
-        result = act.digit_from_upload(case.build())
+        result = digits.digit_from_upload(case.build())
     except images.ImageError as err:
         assert err.key in case.keys
-    except act.DigitError as err:
+    except digits.DigitError as err:
         assert case.key is None and all(err.key in catalog(lang) for lang in LANGUAGES)
     else:
         assert case.key is None and result.digit.shape == (28, 28)
 
 
 def test_a_refused_checkpoint_leaves_the_trained_weights_untouched():
-    from tests.test_training import TEST, TRAIN
+    from tests.training.conftest import TEST, TRAIN
 
     trainer = training.Trainer(training.TrainConfig(batch_size=50, epochs=1), TRAIN, TEST,
                                device=torch.device("cpu"))
@@ -134,7 +135,7 @@ def test_a_refused_checkpoint_leaves_the_trained_weights_untouched():
     before = {k: v.clone() for k, v in trainer.state_dict().items()}
     for case in corpus.CHECKPOINTS:
         with pytest.raises(training.CheckpointError):
-            training.apply_checkpoint(trainer, case.build())
+            trainer_module.apply_checkpoint(trainer, case.build())
     after = trainer.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
 
@@ -199,7 +200,7 @@ def test_your_own_image_uploads(lang, cases):
     for case in cases:
         last = at.session_state["activations.last"]
         at.file_uploader(key="activations.upload").set_value((f"{case.name}.png", case.build(), "image/png")).run()
-        error = _library_error(act.digit_from_upload, case.build())
+        error = _library_error(digits.digit_from_upload, case.build())
         _expect(at, case, lang, error)
         if error is not None:
             assert np.array_equal(at.session_state["activations.last"].digit, last.digit), case.name
@@ -207,7 +208,7 @@ def test_your_own_image_uploads(lang, cases):
 
 @pytest.mark.parametrize(("lang", "cases"), halves(corpus.CHECKPOINTS))
 def test_train_checkpoint_uploads(lang, cases):
-    from tests.test_training import TEST, TRAIN
+    from tests.training.conftest import TEST, TRAIN
 
     at = run_page("train", lang=lang, state={"train.data": (TRAIN, TEST)})
     good = corpus.good_checkpoint()

@@ -12,19 +12,19 @@ import threading
 import numpy as np
 import torch
 
-from explorer import activations as act
+from explorer.activations import inside
 
 
 def test_parallel_sessions_on_the_shared_model_see_only_their_own_maps():
-    model = act.load_bundled_model()  # what pages/activations.py shares through st.cache_resource
+    model = inside.load_bundled_model()  # what pages/activations.py shares through st.cache_resource
     inputs = [torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(i)) for i in range(4)]
-    expected = [(act.feature_maps(model, x), act.grad_cam(model, x)) for x in inputs]
+    expected = [(inside.feature_maps(model, x), inside.grad_cam(model, x)) for x in inputs]
     problems: list[str] = []
 
     def student(i: int) -> None:
         for _ in range(40):
             try:
-                maps, cam = act.feature_maps(model, inputs[i]), act.grad_cam(model, inputs[i])
+                maps, cam = inside.feature_maps(model, inputs[i]), inside.grad_cam(model, inputs[i])
             except RuntimeError as err:
                 problems.append(f"session {i}: {err}")
                 continue

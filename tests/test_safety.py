@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from explorer import i18n, imagenet, training
+from explorer import training
+from explorer.activations import imagenet
+from explorer.core import i18n
+from explorer.training import checkpoints
 from tests.conftest import ROOT
 
 SOURCES = [ROOT / "app.py", *sorted((ROOT / "explorer").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
@@ -49,7 +52,7 @@ def test_the_payload_is_real_when_unpickled_naively(tmp_path):
 def test_a_checkpoint_carrying_os_system_is_refused_without_running(tmp_path, wrap):
     marker = tmp_path / "pwned"
     payload = Touch(marker)
-    data = {"torch_save_dict": lambda: _torch_file({"format": training.CHECKPOINT_FORMAT, "model": "seed_cnn",
+    data = {"torch_save_dict": lambda: _torch_file({"format": checkpoints.CHECKPOINT_FORMAT, "model": "seed_cnn",
                                                     "state_dict": payload}),
             "torch_save_bare": lambda: _torch_file(payload),
             "plain_pickle": lambda: pickle.dumps(payload, protocol=2)}[wrap]()
@@ -70,14 +73,14 @@ PATH_METHODS = {"open", "mkdir", "write_bytes", "write_text", "read_bytes", "rea
                 "iterdir", "glob", "rglob", "urlopen", "rename"}
 # (module, function) -> why its path is not user input
 FILE_ACCESS = {
-    ("explorer/activations", "bundled_info"): "packaged asset next to the module",
-    ("explorer/activations", "load_state_dict_checked"): "called with the packaged BUNDLED_WEIGHTS only",
-    ("explorer/data", "_download"): "data folder from $CNN_EXPLORER_DATA (the operator) + torchvision's names",
-    ("explorer/data", "_fetch_from_mirrors"): "torchvision's mirror URLs and file names",
-    ("explorer/data", "load_embedded"): "packaged asset",
-    ("explorer/data", "embedded_counts"): "packaged asset",
-    ("explorer/i18n", "catalog"): "lang is checked against LANGUAGES before it names a folder",
-    ("explorer/imagenet", "download_weights"): "torch hub dir + file name of torchvision's own URL for a known arch",
+    ("explorer/activations/inside", "bundled_info"): "packaged asset next to the module",
+    ("explorer/activations/inside", "load_state_dict_checked"): "called with the packaged BUNDLED_WEIGHTS only",
+    ("explorer/core/data", "_download"): "data folder from $CNN_EXPLORER_DATA (the operator) + torchvision's names",
+    ("explorer/core/data", "_fetch_from_mirrors"): "torchvision's mirror URLs and file names",
+    ("explorer/core/data", "load_embedded"): "packaged asset",
+    ("explorer/core/data", "embedded_counts"): "packaged asset",
+    ("explorer/core/i18n", "catalog"): "lang is checked against LANGUAGES before it names a folder",
+    ("explorer/activations/imagenet", "download_weights"): "torch hub dir + file name of torchvision's own URL for a known arch",
     ("pages/kernel_lab", "main"): "reads the first packaged sample",
     ("pages/activations", "_photo_tab"): "reads the packaged cat sample",
 }
@@ -175,7 +178,7 @@ def test_server_defaults_are_local_only_with_xsrf_and_a_small_upload_cap():
     assert config["address"] in ("localhost", "127.0.0.1")
     assert config["enableXsrfProtection"] is True
     assert 0 < config["maxUploadSize"] <= 10  # MB, enforced by Streamlit before any of our code runs
-    assert training.MAX_CHECKPOINT_BYTES >= config["maxUploadSize"] * 2**20  # our own caps never bite first
+    assert checkpoints.MAX_CHECKPOINT_BYTES >= config["maxUploadSize"] * 2**20  # our own caps never bite first
 
 
 def test_server_does_not_stop_every_session_for_a_full_gc_after_each_rerun():

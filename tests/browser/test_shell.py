@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.i18n import translate
+from explorer.core.i18n import translate
 from tests.conftest import new_page, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from explorer.i18n import translate
+from explorer.core.i18n import translate
 from tests.conftest import new_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,111 @@
+"""Plotly figures for the kernel lab: images with hover values, histograms, annotated matrices."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from explorer.core.figures import Figure, trace
+from explorer.kernels.stepthrough import fmt
+
+HOVER_PIXELS = 40_000  # up to this many pixels, hover shows the raw value of every pixel
+_MARGIN = dict(l=0, r=0, t=30, b=0)
+
+
+def image_source(display: np.ndarray, *, quality: int = 90) -> str:
+    """A data URI for a large uint8 image: JPEG (about 5x faster to encode than PNG; display only)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(display, dtype=np.uint8)).save(buf, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: str = "",
+                 height: int = 420, source: str | None = None) -> go.Figure:
+    """Show a uint8 (H, W) or (H, W, 3) image; small images hover their ``raw`` values.
+
+    Images over HOVER_PIXELS are sent as one compressed picture (``source``, made by
+    `image_source` when not given): hover then shows the position only.
+    """
+    h, w = display.shape[:2]
+    rgb = display if display.ndim == 3 else np.repeat(display[:, :, None], 3, axis=2)
+    if h * w <= HOVER_PIXELS and raw is not None:
+        image = trace("image", z=rgb, text=value_text(raw), hovertemplate="x=%{x}, y=%{y}<br>%{text}<extra></extra>")
+    elif h * w <= HOVER_PIXELS:
+        image = trace("image", z=rgb, hovertemplate="x=%{x}, y=%{y}<br>%{z}<extra></extra>")
+    else:
+        image = trace("image", source=source or image_source(display), hovertemplate="x=%{x}, y=%{y}<extra></extra>")
+    return Figure(data=[image], layout=dict(title=dict(text=title), height=height, margin=_MARGIN,
+                                               xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
+
+
+def value_text(raw: np.ndarray) -> np.ndarray:
+    """(H, W[, C]) values -> (H, W) strings like ``12.5`` or ``12.5 / 3 / -4`` for hover (-0 shows as 0)."""
+    values = np.asarray(raw, dtype=np.float64)
+    distinct, where = np.unique(values, return_inverse=True)  # images repeat values: format each once
+    text = np.array(["%.4g" % v for v in distinct.tolist()])[where.reshape(values.shape)]
+    if values.ndim == 3:
+        joined = text[:, :, 0]
+        for c in range(1, values.shape[2]):
+            joined = np.strings.add(np.strings.add(joined, " / "), text[:, :, c])
+        text = joined
+    return text
+
+
+def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_values: int = 250_000) -> go.Figure:
+    """Histogram of raw output values (an even subsample above ``max_values``), 0 and 255 marked."""
+    values = np.ravel(raw, order="K")  # memory order: no copy for channel-plane views
+    if values.size > max_values:
+        values = values[:: -(-values.size // max_values)]
+    counts, edges = np.histogram(values, bins=bins) if values.size else (np.zeros(1), np.array([0.0, 1.0]))
+    centers = (edges[:-1] + edges[1:]) / 2
+    marks = [dict(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=dict(color="#e45756", dash="dash"))
+             for x in (0, 255)]
+    bar = dict(type="bar", x=centers, y=counts, width=np.diff(edges), marker=dict(color="#4c78a8"),
+               hovertemplate="%{x:.3g}: %{y}<extra></extra>")
+    return Figure(data=[bar], layout=dict(title=dict(text=title), height=220, margin=dict(l=0, r=0, t=30, b=0),
+                                             bargap=0, shapes=marks, yaxis=dict(showticklabels=False)))
+
+
+def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int, int, int] | None = None,
+                  padding: int = 0, colorscale: str = "Blues", height: int | None = None,
+                  zlimits: dict[str, float] | None = None) -> go.Figure:
+    """An annotated grid of numbers (NaN cells left blank); ``window`` = (top, left, rows, cols).
+
+    The outer ``padding`` rings are drawn grey and their zeros shown in grey, as on the slides;
+    ``zlimits`` (zmin, zmax, zmid) fixes the colour scale.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    rows, cols = m.shape
+    text = [["" if np.isnan(v) else fmt(v) for v in row] for row in m]
+    shapes = []
+    if padding:
+        shapes.append(dict(type="rect", x0=padding - 0.5, x1=cols - padding - 0.5, y0=padding - 0.5,
+                           y1=rows - padding - 0.5, line=dict(color="#888", dash="dot", width=2)))
+    if window is not None:
+        top, left, wr, wc = window
+        shapes.append(dict(type="rect", x0=left - 0.5, x1=left + wc - 0.5, y0=top - 0.5, y1=top + wr - 0.5,
+                           line=dict(color="#e45756", width=4)))
+    cell = 44 if max(rows, cols) <= 8 else 34
+    layout = dict(title=dict(text=title, font=dict(size=14)), height=height or 40 + cell * rows,
+                  margin=dict(l=10, r=10, t=34, b=6), plot_bgcolor="#e8e8e8",
+                  xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True),
+                  yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True))
+    if shapes:
+        layout["shapes"] = shapes
+    if not height:  # a given height fills the column's width; otherwise square cells
+        layout["width"] = 20 + cell * cols
+    return Figure(trace("heatmap", z=m, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
+                        hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=2, ygap=2, textfont={"size": 16},
+                        **(zlimits or {})), layout=layout)
+
+
+def kernel_figure(kernel: np.ndarray, *, title: str = "", height: int | None = None) -> go.Figure:
+    """The kernel's weights on a diverging colour scale centred on 0."""
+    k = np.asarray(kernel, dtype=np.float64)
+    bound = float(np.abs(k).max()) or 1.0
+    return matrix_figure(k, title=title, colorscale="RdBu", height=height,
+                         zlimits=dict(zmin=-bound, zmax=bound, zmid=0))

@@ -1,0 +1,14 @@
+"""Train MNIST live: settings and results (`config`), the trainer (`trainer`), its worker (`runner`),
+checkpoints (`checkpoints`) and figures (`plots`)."""
+
+from explorer.training.checkpoints import (
+           CheckpointError,
+           load_checkpoint,
+           save_checkpoint,
+)
+from explorer.training.config import TrainConfig, TrainingError
+from explorer.training.runner import Runner
+from explorer.training.trainer import Trainer
+
+__all__ = ["CheckpointError", "Runner", "TrainConfig", "Trainer", "TrainingError", "load_checkpoint",
+           "save_checkpoint"]

@@ -1,0 +1,158 @@
+"""AppTest of pages/kernel_lab.py: both languages, and every bad input of issue 3 built in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.core.i18n import translate
+from explorer.kernels import ops as kn
+from tests import bad_images as bi
+from tests.conftest import run_page
+
+NS = "kernel_lab"
+
+
+def _errors(at) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def _valid(at) -> dict:
+    return at.session_state[f"{NS}.valid"]
+
+
+def _upload(at, name: str, data: bytes, mime: str = "image/png"):
+    at.radio(key=f"{NS}.source").set_value("upload").run()
+    at.file_uploader(key=f"{NS}.upload").set_value((name, data, mime))
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_page_runs_in_both_languages(lang):
+    at = run_page(NS, lang=lang)
+    assert not at.exception
+    assert at.title[0].value == translate(f"{NS}.title", lang)
+    assert not at.error
+    # the step-through starts on the lecture's 4x4 example: first window gives 7
+    assert any(c.value.endswith("= 7") for c in at.code)
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["lecture_vertical_edge"].tolist()
+
+
+@pytest.fixture(scope="module")
+def uploaded():
+    """A page with a good 24x32 upload in place (the 'previous image' of the bad-input tests).
+
+    English: AppTest calls format_func outside the session, where `t` falls back to English.
+    """
+    at = run_page(NS, lang="en")
+    _upload(at, "good.png", bi.good_png(24, 32))
+    assert not at.exception and not at.error
+    assert _valid(at)["image"].shape == (24, 32, 3)
+    return at
+
+
+@pytest.mark.parametrize("name", sorted(bi.BAD_FILES))
+def test_bad_uploads_show_a_message_and_keep_the_previous_image(uploaded, name):
+    build, key = bi.BAD_FILES[name]
+    before = _valid(uploaded)["image"].copy()
+    at = _upload(uploaded, f"{name}.png", build())
+    assert not at.exception
+    assert translate(key, "en").split("{")[0][:12] in _errors(at)
+    assert translate("common.kept_previous", "en") in "\n".join(i.value for i in at.info)
+    np.testing.assert_array_equal(_valid(at)["image"], before)
+    _upload(at, "good_again.png", bi.good_png(24, 32))  # the next file works again
+    assert not at.error
+
+
+def test_image_smaller_than_kernel_keeps_previous_image_and_kernel():
+    at = run_page(NS, lang="en")
+    at.selectbox(key=f"{NS}.preset").set_value("box5").run()
+    before = _valid(at)["image"].copy()
+    at = _upload(at, "tiny.png", bi.small_png(4))
+    assert not at.exception
+    assert "smaller than the kernel" in _errors(at)
+    np.testing.assert_array_equal(_valid(at)["image"], before)
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["box5"].tolist()
+    at.checkbox(key=f"{NS}.same").check().run()  # with padding the tiny image works
+    assert not at.error and _valid(at)["image"].shape == (4, 4, 3)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("1 2 3\n4 5", "is blank"),
+    ("1 nan 3\n4 5 6", "(NaN)"),
+    ("1 2 3\n4 5 1e300", "1e+300"),
+    ("1 2 3\n4 inf 6", "inf"),
+    ("1 x 3", "not a number"),
+])
+def test_bad_kernel_cells_are_named_and_the_last_kernel_stays(text, needle):
+    at = run_page(NS, lang="en")
+    before = _valid(at)["kernel"].copy()
+    at.text_area(key=f"{NS}.kernel_text").set_value(text).run()
+    assert not at.exception
+    assert needle in _errors(at) and "row" in _errors(at)
+    np.testing.assert_array_equal(_valid(at)["kernel"], before)
+
+
+def test_good_kernel_text_is_used_and_korean_message_names_the_cell():
+    at = run_page(NS, lang="ko")
+    at.text_area(key=f"{NS}.kernel_text").set_value("0 0 0\n0 2 0\n0 0 0").run()
+    assert not at.error
+    assert _valid(at)["kernel"][1, 1] == 2
+    at.text_area(key=f"{NS}.kernel_text").set_value("0 0\n0 1e300").run()
+    assert "(행 2, 열 2)" in _errors(at)
+    assert _valid(at)["kernel"][1, 1] == 2
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), [
+    ("stride", 0, "Stride 0"),
+    ("stride", -1, "Stride -1"),
+    ("padding", -1, "Padding -1"),
+    ("dilation", 0, "Dilation 0"),
+])
+def test_bad_options_show_a_message_and_keep_previous_options(key, value, needle):
+    at = run_page(NS, lang="en")
+    at.number_input(key=f"{NS}.stride").set_value(2).run()
+    assert _valid(at)["options"]["stride"] == 2
+    at.number_input(key=f"{NS}.{key}").set_value(value).run()
+    assert not at.exception
+    assert needle in _errors(at)
+    assert _valid(at)["options"]["stride"] == 2 and _valid(at)["options"]["padding"] == 0
+
+
+def test_presets_colour_modes_and_pooling():
+    at = run_page(NS, lang="en")
+    at.selectbox(key=f"{NS}.preset").set_value("sobel_x").run()
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["sobel_x"].tolist()
+    for colour in ("gray", "depth", "rgb"):
+        at.radio(key=f"{NS}.colour").set_value(colour).run()
+        assert not at.exception and not at.error
+    at.button(key=f"{NS}.normalise_button").click().run()  # sobel sums to 0: a warning, no crash
+    assert not at.exception and at.warning
+    at.number_input(key=f"{NS}.pool_size").set_value(4).run()
+    at.number_input(key=f"{NS}.pool_padding").set_value(3).run()  # more than half the window
+    assert "Pooling padding 3" in _errors(at)
+
+
+def test_step_through_examples():
+    at = run_page(NS, lang="en")
+    at.selectbox(key=f"{NS}.example").set_value("max_pool_4x4").run()
+    assert any(c.value == "max(1, 3, 2, 1) = 3" for c in at.code)
+    at.slider(key=f"{NS}.position.max_pool_4x4").set_value(9).run()
+    assert any(c.value.endswith("= 6") for c in at.code)
+    at.selectbox(key=f"{NS}.example").set_value("padded_4x4").run()
+    at.number_input(key=f"{NS}.st_stride.padded_4x4").set_value(0).run()
+    assert not at.exception and "Stride 0" in _errors(at)
+    assert any(c.value.endswith("= 7") for c in at.code)  # falls back to the lecture's settings
+
+
+def test_camera_photo_replaces_the_image_and_a_broken_one_does_not():
+    at = run_page(NS, lang="en")
+    at.radio(key=f"{NS}.source").set_value("camera").run()
+    photo = bi.encode(Image.fromarray(bi.gradient_rgb(40, 60)), "JPEG")
+    at.camera_input(key=f"{NS}.camera").set_value(("photo.jpg", photo, "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert _valid(at)["image"].shape == (40, 60, 3)
+    at.camera_input(key=f"{NS}.camera").set_value(("photo.jpg", bi.truncated_jpeg(), "image/jpeg")).run()
+    assert "damaged" in _errors(at)
+    assert _valid(at)["image"].shape == (40, 60, 3)
