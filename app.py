@@ -1,4 +1,4 @@
-"""CNN Explorer: the router. Page config, language, navigation; each page lives in pages/."""
+"""CNN Explorer: the router. Language, projector mode and navigation; each lesson is a page in pages/."""
 
 from pathlib import Path
 
@@ -9,17 +9,17 @@ from explorer.core.i18n import LANGUAGES
 from explorer.core.session import t
 
 PAGES_DIR = Path(__file__).parent / "pages"
-# (file in pages/, title key, icon, url path)
+ICON = Path(__file__).parent / "explorer" / "assets" / "icon.png"  # shipped: the tab icon needs no network
+FILE = "{}.py"  # a page's file in pages/ is named after its URL path
+# (URL path, title key, sidebar icon)
 PAGES = [
-    ("home.py", "common.nav.home", ":material/home:", "home"),
-    ("kernel_lab.py", "common.nav.kernel_lab", ":material/grid_on:", "kernels"),
-    ("shapes.py", "common.nav.shapes", ":material/straighten:", "shapes"),
-    ("backprop.py", "common.nav.backprop", ":material/undo:", "backprop"),
-    ("train.py", "common.nav.train", ":material/model_training:", "train"),
-    ("activations.py", "common.nav.activations", ":material/visibility:", "activations"),
+    ("home", "common.nav.home", ":material/home:"),
+    ("kernels", "common.nav.kernel_lab", ":material/grid_on:"),
+    ("shapes", "common.nav.shapes", ":material/straighten:"),
+    ("backprop", "common.nav.backprop", ":material/undo:"),
+    ("train", "common.nav.train", ":material/model_training:"),
+    ("activations", "common.nav.activations", ":material/visibility:"),
 ]
-
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
 
 if session.LANG_KEY not in st.session_state:
     st.session_state[session.LANG_KEY] = session.lang()
@@ -31,8 +31,8 @@ st.sidebar.toggle(t("common.projector"), key=display.PROJECTOR_KEY, help=t("comm
 if st.session_state.get(display.PROJECTOR_KEY):
     st.html(display.PROJECTOR_CSS)
 
-pages = [
-    st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=url, default=(file == "home.py"))
-    for file, title, icon, url in PAGES
-]
-st.navigation(pages).run()
+page = st.navigation([st.Page(PAGES_DIR / FILE.format(name), title=t(title), icon=icon, url_path=name,
+                              default=(name == "home")) for name, title, icon in PAGES])
+st.set_page_config(page_title=f"{page.title} · {t('common.app_title')}", page_icon=str(ICON), layout="wide")
+session.app_ran()
+page.run()

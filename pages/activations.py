@@ -7,26 +7,22 @@ import copy
 import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit_drawable_canvas import st_canvas
 
 from explorer.activations import digits, imagenet, inside, plots
 from explorer.core.data import load_embedded
-from explorer.core.images import ImageError, load_image, to_png
+from explorer.core.figures import SIGNED_LEGEND_KEY
+from explorer.core.images import UPLOAD_WIDGET_MB, ImageError, load_image, to_png
 from explorer.core.samples import sample_images
-from explorer.core.session import chart, t
+from explorer.core.session import chart, choice, drawing_pad, t, through_app
 from explorer.kernels import PRESETS, preset_label_key
 
 NS = "activations"
 SOURCES = ("draw", "upload", "test")
 MODELS = ("session", "bundled")
 EXPLAIN = ("gradcam", "saliency")
-KERNEL_LAB = "pages/kernel_lab.py"
-CANVAS = 280
-
-
-def _labels(group: str, options: tuple[str, ...]) -> dict[str, str]:
-    """Option -> translated label, fixed now (a format_func must not depend on later state)."""
-    return {o: t(f"{NS}.{group}.{o}") for o in options}
+KERNEL_LAB = "pages/kernels.py"
+PAD = 280  # drawing pad side in pixels (MNIST's 28 × 10)
+UNSURE = 0.6  # a top probability below this gets a warning
 
 
 @st.cache_resource
@@ -48,33 +44,42 @@ def _model():
     """The model trained in this session (Train page) if there is one, else the bundled SeedCNN."""
     trainer = st.session_state.get("train.trainer")
     if trainer is not None and getattr(trainer, "step_count", 0) > 0:
-        choice = st.radio(t(f"{NS}.model"), MODELS, key=f"{NS}.model", horizontal=True,
-                          format_func=_labels("model", MODELS).__getitem__)
-        if choice == "session":
-            return inside.snapshot_model(trainer), t(f"{NS}.model.session_note", model=trainer.config.model,
-                                                  steps=trainer.step_count)
+        choice_ = choice("radio", t(f"{NS}.model"), MODELS, key=f"{NS}.model", horizontal=True,
+                         format=lambda m: t(f"{NS}.model.{m}"))
+        if choice_ == "session":
+            return inside.snapshot_model(trainer), t(f"{NS}.model.session_note", steps=trainer.step_count,
+                                                      model=t(f"train.model.{trainer.config.model}"))
     info = inside.bundled_info()  # a private copy: hooks never touch the model other sessions share
     return copy.deepcopy(_bundled_model()), t(f"{NS}.model.bundled_note", accuracy=f"{info['test_accuracy']:.1%}",
-                               n=info["test_images"])
+                                              n=info["test_images"])
+
+
+def _drawn() -> digits.Preprocessed | None:
+    """The drawing pad with its (translated) Undo and Clear buttons; None until something is drawn."""
+    strokes = drawing_pad(key=f"{NS}.strokes", label=t(f"{NS}.pad_label"), size=PAD)
+    with st.container(horizontal=True):
+        st.button(t(f"{NS}.undo"), key=f"{NS}.undo", on_click=lambda: strokes and strokes.pop(), disabled=not strokes,
+                  icon=":material/undo:")
+        st.button(t(f"{NS}.clear"), key=f"{NS}.clear", on_click=strokes.clear, disabled=not strokes,
+                  icon=":material/delete:")
+    st.caption(t(f"{NS}.draw_help"))
+    if not strokes:
+        st.info(t(f"{NS}.draw_first"))
+        return None
+    return digits.preprocess_steps(digits.render_strokes(strokes, size=PAD))
 
 
 def _input() -> digits.Preprocessed | None:
     """Read the chosen source; on bad input say why and fall back to the last good digit."""
-    source = st.segmented_control(t(f"{NS}.source"), SOURCES, key=f"{NS}.source", default="draw",
-                                  format_func=_labels("source", SOURCES).__getitem__) or "draw"
+    source = choice("segmented_control", t(f"{NS}.source"), SOURCES, key=f"{NS}.source",
+                    format=lambda s: t(f"{NS}.source.{s}"))
     try:
         if source == "draw":
-            st.space("medium")  # room for the canvas's floating toolbar
-            drawing = st_canvas(stroke_width=20, stroke_color="#000000", background_color="#FFFFFF",
-                                height=CANVAS, width=CANVAS, return_image_data=True, key=f"{NS}.canvas")
-            st.caption(t(f"{NS}.draw_help"))
-            image = drawing.image_data
-            if image is None or not (drawing.json_data or {}).get("objects"):
-                st.info(t(f"{NS}.draw_first"))
+            result = _drawn()
+            if result is None:
                 return None
-            result = digits.preprocess_steps(image)
         elif source == "upload":
-            upload = st.file_uploader(t(f"{NS}.upload"), key=f"{NS}.upload")
+            upload = st.file_uploader(t(f"{NS}.upload"), key=f"{NS}.upload", max_upload_size=UPLOAD_WIDGET_MB)
             if upload is None:
                 st.info(t(f"{NS}.upload_first"))
                 return None
@@ -127,9 +132,11 @@ def _show_prediction(model, result: digits.Preprocessed) -> None:
                                       yaxis=t(f"{NS}.probability")), "probs")
     for key in result.warnings:
         left.warning(t(key, n=result.components))
+    if probs[best] < UNSURE:
+        left.warning(t(f"{NS}.warn.unsure", p=f"{probs[best]:.0%}"))
     with right:
-        method = st.radio(t(f"{NS}.explain"), EXPLAIN, key=f"{NS}.explain",
-                          horizontal=True, format_func=_labels("explain", EXPLAIN).__getitem__)
+        method = choice("radio", t(f"{NS}.explain"), EXPLAIN, key=f"{NS}.explain", horizontal=True,
+                        format=lambda m: t(f"{NS}.explain.{m}"))
         heat = inside.grad_cam(model, x) if method == "gradcam" else inside.saliency(model, x)
         _chart(plots.gradcam_figure(result.digit, heat, title=t(f"{NS}.explain.title", digit=best)), "cam")
         st.caption(t(f"{NS}.explain.help.{method}"))
@@ -153,6 +160,7 @@ def _show_layers(model, result: digits.Preprocessed) -> None:
             with left:
                 _chart(plots.filter_grid(modules[name].weight, title=t(f"{NS}.filters", label=labels[name]),
                                          hover=_hover(t(f"{NS}.hover_filter"))), f"filters_{labels[name]}")
+                st.caption(t(SIGNED_LEGEND_KEY))
             with right:
                 _chart(grid, f"maps_{labels[name]}")
         else:
@@ -203,7 +211,7 @@ def _photo_tab() -> None:
     arch = st.selectbox(t(f"{NS}.imagenet.arch"), cached, key=f"{NS}.arch",
                         format_func=lambda a: imagenet.ARCHS[a])
     samples = sample_images()
-    upload = st.file_uploader(t(f"{NS}.photo_upload"), key=f"{NS}.photo_upload")
+    upload = st.file_uploader(t(f"{NS}.photo_upload"), key=f"{NS}.photo_upload", max_upload_size=UPLOAD_WIDGET_MB)
     try:
         data = upload.getvalue() if upload is not None else samples["cat"].read_bytes()
         rgb = load_image(data)
@@ -227,6 +235,7 @@ def _photo_tab() -> None:
 
 
 def main() -> None:
+    through_app()
     st.title(t(f"{NS}.title"))
     st.markdown(t(f"{NS}.intro"))
     digit_tab, photo_tab = st.tabs([t(f"{NS}.tab.digit"), t(f"{NS}.tab.photo")])

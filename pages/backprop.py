@@ -7,7 +7,7 @@ import streamlit as st
 from explorer.backprop import plots
 from explorer.backprop import toy as bp
 from explorer.core.i18n import translate
-from explorer.core.session import chart, get, lang, t
+from explorer.core.session import chart, choice, get, lang, t, through_app
 
 NS = "backprop"
 SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
@@ -67,11 +67,11 @@ def _inputs() -> dict:
         c_y, c_lr, *c_opts = st.columns([1, 1, 2, 2, 2])
         y = c_y.number_input(t("backprop.y_label"), key=f"{NS}.y", format="%g", step=0.1)
         lr = c_lr.number_input(t("backprop.lr_label"), key=f"{NS}.lr", format="%g", min_value=0.0, step=0.1)
-        opts = {name: col.radio(t(f"backprop.{name}"), choices, key=f"{NS}.{name}", horizontal=True,
-                                format_func=_labels(f"backprop.{name}"))
+        opts = {name: choice("radio", t(f"backprop.{name}"), choices, key=f"{NS}.{name}", horizontal=True,
+                              format=_labels(f"backprop.{name}"), where=col)
                 for col, (name, choices) in zip(c_opts, CHOICES.items())}
-        source = c_src.selectbox(t("backprop.x_source"), SOURCES, key=f"{NS}.source",
-                                 format_func=_labels("backprop.source"))
+        source = choice("selectbox", t("backprop.x_source"), SOURCES, key=f"{NS}.source",
+                        format=_labels("backprop.source"), where=c_src)
         if source == "random":
             c_src.number_input(t("backprop.seed"), 0, 2**31 - 1, 0, key=f"{NS}.seed")
         elif source == "mnist":
@@ -123,6 +123,7 @@ def _stepper(inputs: dict, total: int) -> None:
 
 
 def main() -> None:
+    through_app()
     st.title(t("backprop.title"))
     st.markdown(t("backprop.intro"))
     if st.session_state.pop(f"{NS}.stop_play", False):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.core.session import t
+from explorer.core.session import t, through_app
 
 PAGES_DIR = Path(__file__).parent
 PARTS = [  # (page file, i18n namespace of its card)
-    ("kernel_lab.py", "kernel_lab"),
+    ("kernels.py", "kernel_lab"),
     ("shapes.py", "shapes"),
     ("backprop.py", "backprop"),
     ("train.py", "train"),
@@ -17,6 +17,7 @@ PARTS = [  # (page file, i18n namespace of its card)
 
 
 def main() -> None:
+    through_app()
     st.title(t("home.title"))
     st.markdown(t("home.intro"))
     columns = st.columns(2)

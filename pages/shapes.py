@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.core.i18n import translate
-from explorer.core.session import chart, lang, t
+from explorer.core.session import chart, choice, lang, t, through_app
 from explorer.shapes import compare as shapes_compare
 from explorer.shapes import network, quiz, sizes, view
 from explorer.shapes.plots import MAX_CELLS, grid_figure
@@ -38,18 +38,19 @@ def _calc_inputs() -> dict:
     cols = st.columns([2, 2, 1])
     values["padding"] = cols[0].text_input(t("shapes.calc.padding"), value="0", key="shapes.calc.padding",
                                            help=t("shapes.calc.padding_help"))
-    values["op"] = cols[1].segmented_control(t("shapes.calc.op"), OPS, default=OPS[0],
-                                             format_func=_labeler("shapes.kind"), key="shapes.calc.op")
+    with cols[1]:
+        values["op"] = choice("segmented_control", t("shapes.calc.op"), OPS, key="shapes.calc.op",
+                              format=_labeler("shapes.kind"))
     values["ceil"] = cols[2].toggle(t("shapes.calc.ceil"), key="shapes.calc.ceil")
     return values
 
 
 def calculator_tab() -> None:
     st.caption(t("shapes.examples"))
-    cols = st.columns(5)
-    for i, ex in enumerate(sizes.WORKED_EXAMPLES):
-        cols[i % 5].button(view.example_label(ex), key=f"shapes.example.{i}", on_click=_load_example, args=(ex,),
-                           width="stretch")
+    with st.container(horizontal=True, gap="small"):  # buttons as wide as their text, wrapping
+        for i, ex in enumerate(sizes.WORKED_EXAMPLES):
+            st.button(view.example_label(ex), key=f"shapes.example.{i}", on_click=_load_example, args=(ex,),
+                      width="content")
     values = _calc_inputs()
     try:
         result = view.calc_result(values, lang=lang())
@@ -100,11 +101,18 @@ def _network_inputs() -> tuple[list, tuple]:
     if "shapes.net.records" not in st.session_state:
         st.session_state.setdefault("shapes.net.preset", "seed_deep_cnn")
         _load_preset()
-    cols = st.columns([2, 1])
-    cols[0].selectbox(t("shapes.net.preset"), list(network.PRESETS), key="shapes.net.preset",
-                      format_func=_labeler("shapes.preset"), on_change=_load_preset)
+    if st.session_state.get("shapes.net.lang") != lang():  # the editor restarts in the new language, edits kept
+        st.session_state["shapes.net.lang"] = lang()
+        if "shapes.net.edited" in st.session_state:
+            st.session_state["shapes.net.records"] = st.session_state["shapes.net.edited"]
+            st.session_state["shapes.net.version"] += 1
+    cols = st.columns([2, 1], vertical_alignment="bottom")
+    with cols[0]:
+        choice("selectbox", t("shapes.net.preset"), list(network.PRESETS), key="shapes.net.preset",
+               format=_labeler("shapes.preset"), on_change=_load_preset)
     text = cols[1].text_input(t("shapes.net.input"), key="shapes.net.input", help=t("shapes.net.input_help"))
     column = st.column_config
+    st.space("small")  # room for the editor's toolbar, which floats above its top edge
     edited = st.data_editor(
         pd.DataFrame(st.session_state["shapes.net.records"]), num_rows="dynamic", width="stretch", placeholder="",
         key=f"shapes.net.editor.{st.session_state['shapes.net.version']}", column_config={
@@ -115,7 +123,8 @@ def _network_inputs() -> tuple[list, tuple]:
             **{c: column.TextColumn(t(f"shapes.col.{c}")) for c in ("kernel", "stride", "padding", "dilation")},
             "groups": column.NumberColumn(t("shapes.col.groups"), step=1),
             "ceil_mode": column.CheckboxColumn(t("shapes.col.ceil_mode"))})
-    return view.parse_network(edited.to_dict("records"), text, lang=lang())
+    st.session_state["shapes.net.edited"] = edited.to_dict("records")
+    return view.parse_network(st.session_state["shapes.net.edited"], text, lang=lang())
 
 
 def network_tab() -> None:
@@ -197,6 +206,7 @@ def quiz_tab() -> None:
 
 
 def main() -> None:
+    through_app()
     st.title(t("shapes.title"))
     st.markdown(t("shapes.intro"))
     tabs = st.tabs([t(f"shapes.tab.{k}") for k in TABS])

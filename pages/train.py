@@ -9,7 +9,7 @@ import streamlit as st
 from explorer.core.data import load_mnist
 from explorer.core.i18n import translate
 from explorer.core.models import MODELS
-from explorer.core.session import chart, lang, t
+from explorer.core.session import chart, lang, t, through_app
 from explorer.training import (
     CheckpointError,
     Runner,
@@ -24,6 +24,7 @@ from explorer.training.runner import max_trainings
 from explorer.training.trainer import apply_checkpoint
 
 POLL_S = 0.5  # live view refresh: 2 Hz
+UPLOAD_WIDGET_MB = 100  # checkpoints up to MAX_CHECKPOINT_BYTES (64 MB) load; up to this they get our own message
 TRAINER, RUNNER, DATA = "train.trainer", "train.runner", "train.data"
 
 
@@ -192,7 +193,7 @@ def save_load(runner: Runner) -> None:
             st.download_button(t("train.download"), save_checkpoint(trainer.state_dict(), model=trainer.config.model),
                                file_name=f"{trainer.config.model}_step{trainer.step_count}.pt",
                                mime="application/octet-stream", key="train.download")
-        upload = st.file_uploader(t("train.upload"), type=["pt", "pth", "safetensors"], key="train.upload")
+        upload = st.file_uploader(t("train.upload"), key="train.upload", max_upload_size=UPLOAD_WIDGET_MB)
         if upload is not None and st.session_state.get("train.upload_id") != upload.file_id:
             if runner.running:
                 st.warning(t("train.upload_running"))
@@ -212,6 +213,7 @@ def save_load(runner: Runner) -> None:
 
 
 def main() -> None:
+    through_app()
     st.title(t("train.title"))
     st.markdown(t("train.intro"))
     train, test = load_data()

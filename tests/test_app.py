@@ -41,7 +41,7 @@ def test_the_selector_offers_both_languages_and_switches():
 def test_home_links_every_page_that_exists():
     at = run_page("app", lang="en")
     cards = [s.value for s in at.subheader]
-    for page, ns in [("kernel_lab.py", "kernel_lab"), ("shapes.py", "shapes"), ("backprop.py", "backprop"),
+    for page, ns in [("kernels.py", "kernel_lab"), ("shapes.py", "shapes"), ("backprop.py", "backprop"),
                      ("train.py", "train"), ("activations.py", "activations")]:
         exists = (ROOT / "pages" / page).exists()
         assert (translate(f"common.nav.{ns}", "en") in cards) == exists, page

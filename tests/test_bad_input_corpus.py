@@ -20,6 +20,7 @@ from explorer.activations import digits
 from explorer.backprop import toy as bp
 from explorer.core import images
 from explorer.core.i18n import LANGUAGES, catalog, placeholders
+from explorer.core.session import widget_key
 from explorer.kernels import ops as kn
 from explorer.shapes import network, sizes
 from explorer.training import trainer as trainer_module
@@ -159,8 +160,8 @@ def _library_error(fn, *args) -> Exception | None:
 
 @pytest.mark.parametrize(("lang", "cases"), halves(corpus.IMAGES))
 def test_kernel_lab_uploads(lang, cases):
-    at = run_page("kernel_lab", lang=lang)
-    at.radio(key="kernel_lab.source").set_value("upload").run()
+    at = run_page("kernels", lang=lang)
+    at.radio(key=widget_key("kernel_lab.source", lang)).set_value("upload").run()
     for case in cases:
         before = at.session_state["kernel_lab.valid"]
         image, kernel = before["image"].copy(), before["kernel"].copy()
@@ -175,7 +176,7 @@ def test_kernel_lab_uploads(lang, cases):
 
 @pytest.mark.parametrize(("lang", "cases"), halves(corpus.KERNELS))
 def test_kernel_lab_kernel_text(lang, cases):
-    at = run_page("kernel_lab", lang=lang)
+    at = run_page("kernels", lang=lang)
     kernel = at.session_state["kernel_lab.valid"]["kernel"].copy()
     for case in cases:
         at.text_area(key="kernel_lab.kernel_text").set_value(case.build()).run()
@@ -194,9 +195,9 @@ def _no_imagenet(tmp_path, monkeypatch):
 @pytest.mark.parametrize(("lang", "cases"), halves(corpus.IMAGES))
 def test_your_own_image_uploads(lang, cases):
     at = run_page("activations", lang=lang)
-    at.segmented_control(key="activations.source").set_value("test").run()
+    at.segmented_control(key=widget_key("activations.source", lang)).set_value("test").run()
     assert not at.exception and "activations.last" in at.session_state, at.exception
-    at.segmented_control(key="activations.source").set_value("upload").run()
+    at.segmented_control(key=widget_key("activations.source", lang)).set_value("upload").run()
     for case in cases:
         last = at.session_state["activations.last"]
         at.file_uploader(key="activations.upload").set_value((f"{case.name}.png", case.build(), "image/png")).run()
@@ -284,8 +285,8 @@ def test_shapes_network_input_shape(lang, text, key):
 @pytest.mark.parametrize(("lang", "cases"), halves([c for c in corpus.IMAGES if c.key is not None][:8]))
 def test_kernel_lab_camera(lang, cases):
     """A camera 'photo' is just uploaded JPEG bytes: broken ones are refused the same way."""
-    at = run_page("kernel_lab", lang=lang)
-    at.radio(key="kernel_lab.source").set_value("camera").run()
+    at = run_page("kernels", lang=lang)
+    at.radio(key=widget_key("kernel_lab.source", lang)).set_value("camera").run()
     image = at.session_state["kernel_lab.valid"]["image"].copy()
     for case in cases:
         at.camera_input(key="kernel_lab.camera").set_value(("photo.jpg", case.build(), "image/jpeg")).run()

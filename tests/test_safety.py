@@ -81,7 +81,7 @@ FILE_ACCESS = {
     ("explorer/core/data", "embedded_counts"): "packaged asset",
     ("explorer/core/i18n", "catalog"): "lang is checked against LANGUAGES before it names a folder",
     ("explorer/activations/imagenet", "download_weights"): "torch hub dir + file name of torchvision's own URL for a known arch",
-    ("pages/kernel_lab", "main"): "reads the first packaged sample",
+    ("pages/kernels", "main"): "reads the first packaged sample",
     ("pages/activations", "_photo_tab"): "reads the packaged cat sample",
 }
 
@@ -177,8 +177,22 @@ def test_server_defaults_are_local_only_with_xsrf_and_a_small_upload_cap():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]
     assert config["address"] in ("localhost", "127.0.0.1")
     assert config["enableXsrfProtection"] is True
-    assert 0 < config["maxUploadSize"] <= 10  # MB, enforced by Streamlit before any of our code runs
-    assert checkpoints.MAX_CHECKPOINT_BYTES >= config["maxUploadSize"] * 2**20  # our own caps never bite first
+    assert 0 < config["maxUploadSize"] <= 200  # MB, enforced by Streamlit before any of our code runs
+
+
+def test_every_uploader_is_capped_and_leaves_refusals_to_the_app():
+    """Each st.file_uploader sets its own cap (above the app's own limit, so that just-too-large files get
+    the app's translated message) and no ``type=`` filter (Streamlit refuses other files in English)."""
+    from explorer.core import images
+
+    calls = [(path.name, node) for path in (ROOT / "pages").glob("*.py")
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and _dotted(node.func).endswith("file_uploader")]
+    assert calls
+    for name, call in calls:
+        keywords = {kw.arg for kw in call.keywords}
+        assert "max_upload_size" in keywords and "type" not in keywords, (name, call.lineno)
+    assert images.UPLOAD_WIDGET_MB * 2**20 > images.MAX_BYTES
 
 
 def test_server_does_not_stop_every_session_for_a_full_gc_after_each_rerun():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from explorer.core.i18n import UserError
 from explorer.core.images import load_image
@@ -22,6 +22,9 @@ WORK_SIDE = 280  # large inputs are shrunk to this longer side before any other 
 MIN_CONTRAST = 0.15  # ink darker/lighter than the background by less than this = nothing there
 SPECK_FRACTION = 0.05  # components smaller than this share of the largest are noise
 STEP_NAMES = ("gray", "inverted", "contrast", "cropped", "scaled", "centred")
+MAX_STROKES = 2  # a handwritten digit is one or two strokes; more separate shapes: maybe not a digit
+MIN_INK_AREA = 0.002  # ink on less than this share of the picture: a speck, not a digit
+MNIST_MEAN_INK = (0.03, 0.30)  # mean of a 28x28 MNIST digit: 0.034..0.283 over the 1,000 embedded test digits
 
 
 class DigitError(UserError):
@@ -61,10 +64,24 @@ def preprocess_steps(image: np.ndarray, *, threshold: float = 0.1) -> Preprocess
     cropped = contrast[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     scaled = _scale_longer_side(cropped, BOX)
     centred = _centre_of_mass_frame(scaled, FRAME)
-    warnings = ("activations.warn.several_digits",) if several else ()
+    warnings = _warnings(contrast, centred, components=components, several=several)
     steps = {"gray": gray, "inverted": ink.astype(np.float32), "contrast": contrast,
              "cropped": cropped, "scaled": scaled, "centred": centred}
     return Preprocessed(centred, steps, inverted, components, warnings)
+
+
+def _warnings(contrast: np.ndarray, digit: np.ndarray, *, components: int, several: bool) -> tuple[str, ...]:
+    """Why a result may be unreliable (i18n keys): the input does not look like one MNIST digit."""
+    found = []
+    if several:
+        found.append("activations.warn.several_digits")
+    elif components > MAX_STROKES:
+        found.append("activations.warn.many_shapes")
+    if float((contrast > 0).mean()) < MIN_INK_AREA:
+        found.append("activations.warn.little_ink")
+    if not MNIST_MEAN_INK[0] <= float(digit.mean()) <= MNIST_MEAN_INK[1]:
+        found.append("activations.warn.unlike_mnist")
+    return tuple(found)
 
 
 def to_gray01(image: np.ndarray) -> np.ndarray:
@@ -222,3 +239,18 @@ def _centre_of_mass_frame(v: np.ndarray, frame: int) -> np.ndarray:
 def digit_from_upload(data: bytes) -> Preprocessed:
     """Uploaded bytes -> preprocessed digit; `explorer.core.images.ImageError` or `DigitError` if unusable."""
     return preprocess_steps(load_image(data))
+
+
+def render_strokes(strokes: list[list[list[int]]], *, size: int = 280, width: int = 20) -> np.ndarray:
+    """Strokes drawn on a pad ([[x, y], ...] each) as a (size, size) uint8 image: black ink on white,
+    round ends and joins, as the pad shows them."""
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    r = width / 2
+    for stroke in strokes:
+        points = [(float(x), float(y)) for x, y in stroke]
+        if len(points) > 1:
+            draw.line(points, fill=0, width=width, joint="curve")
+        for x, y in (points[0], points[-1]) if points else ():
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=0)
+    return np.asarray(image)

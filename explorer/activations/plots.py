@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from explorer.core.figures import Figure, trace
+from explorer.core.figures import SIGNED_SCALE, Figure, trace
 
 GAP = 1  # pixels of empty (NaN) space between tiles of a grid
 
@@ -89,17 +89,21 @@ def feature_grid(maps: torch.Tensor | np.ndarray, *, title: str = "", shared_sca
 
 
 def filter_grid(weights: torch.Tensor | np.ndarray, *, title: str = "", max_maps: int = 64,
-                cols: int = 8, hover: str = "#%{customdata}: %{z:.3f}") -> go.Figure:
-    """Conv filters (C_out, C_in, k, k), averaged over input channels, on a diverging scale around 0."""
+                cols: int = 8, hover: str = "#%{customdata}: %{z:.3f}", width: int = 330) -> go.Figure:
+    """Conv filters (C_out, C_in, k, k), averaged over input channels, on the app's signed colour scale.
+
+    No colour bar (the page writes the one signed-colour legend under it); the figure is as tall as the
+    grid needs at about ``width`` pixels wide, so it is neither tiny nor letterboxed.
+    """
     w = weights.detach().cpu().numpy() if isinstance(weights, torch.Tensor) else np.asarray(weights)
     k = w.mean(axis=1)[:max_maps]  # (C, k, k)
     cols = min(cols, len(k))
     z, index = mosaic(k, cols=cols)
     bound = float(np.nanmax(np.abs(z))) or 1.0
-    rows = math.ceil(len(k) / cols)
-    return _square(trace("heatmap", z=z, customdata=index, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
-                         hoverongaps=False, hovertemplate=hover + "<extra></extra>"),
-                   title=title, height=max(220, min(900, 60 + 90 * rows)))
+    height = 50 + int(round((width - 20) * z.shape[0] / z.shape[1]))
+    return _square(trace("heatmap", z=z, customdata=index, colorscale=SIGNED_SCALE, zmid=0, zmin=-bound, zmax=bound,
+                         showscale=False, hoverongaps=False, hovertemplate=hover + "<extra></extra>"),
+                   title=title, height=max(160, min(700, height)))
 
 
 def gradcam_figure(image: np.ndarray, cam: np.ndarray, *, title: str = "", opacity: float = 0.5,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.core.figures import Figure, trace
+from explorer.core.figures import GRID_FONT, SIGNED_SCALE, Figure, grid_cell_px, grid_meta, signed_limits, trace
 
 HIGHLIGHT = "#e4572e"  # outline of cells that feed the current result
 FORWARD, BACKWARD, UPDATE, IDLE = "#2e86de", "#e4572e", "#27ae60", "#d5d8dc"
@@ -31,17 +31,25 @@ PHASE_COLOR = {"forward": FORWARD, "backward": BACKWARD, "update": UPDATE}
 
 
 def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | None = None,
-                digits: int = 4, cell_px: int = 52) -> go.Figure:
-    """A heatmap of ``arr`` with every value written in its cell; ``highlight`` cells outlined."""
+                digits: int = 4) -> go.Figure:
+    """A heatmap of ``arr`` with every value written in its cell; ``highlight`` cells outlined.
+
+    Colours follow the app's signed scale (blue negative, white 0, red positive) over the array's own
+    value range; cells are square and wide enough for their text (projector mode too: ``meta``).
+    """
     a = np.atleast_2d(np.asarray(arr, dtype=np.float64))
     h, w = a.shape
     finite = np.where(np.isfinite(a), a, 0.0)
     text = [[_fmt(v, digits) for v in row] for row in a]
-    heatmap = trace("heatmap", z=finite, text=text, texttemplate="%{text}", textfont={"size": 12 if w <= 6 else 9},
-                    colorscale="RdBu", zmid=0.0, showscale=False, xgap=1, ygap=1,
+    chars = max(len(c) for row in text for c in row)
+    cell = grid_cell_px(chars)
+    extra_w, extra_h = 40, 70
+    heatmap = trace("heatmap", z=finite, text=text, texttemplate="%{text}", textfont={"size": GRID_FONT},
+                    colorscale=SIGNED_SCALE, showscale=False, xgap=1, ygap=1, **signed_limits(finite),
                     hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>")
     layout = dict(title={"text": title, "y": 0.98, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
-                  height=max(140, 70 + cell_px * h), width=max(160, 50 + cell_px * w),
+                  height=extra_h + cell * h, width=max(160, extra_w + cell * w),
+                  meta=grid_meta(h, w, chars, extra_w=extra_w, extra_h=extra_h),
                   xaxis=dict(showgrid=False, zeroline=False, tickmode="linear", dtick=1, side="top",
                              constrain="domain"),
                   yaxis=dict(autorange="reversed", showgrid=False, zeroline=False, tickmode="linear", dtick=1,

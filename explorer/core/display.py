@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import plotly.colors
 import plotly.graph_objects as go
 
+from explorer.core.figures import grid_cell_px
+
 PROJECTOR_KEY = "display.projector"  # session-state key of the sidebar toggle
 
 # Colour maps with a wide range of lightness: they survive a washed-out projector image.
@@ -104,4 +106,19 @@ def apply(fig: go.Figure, s: Style) -> go.Figure:
             trace.line.width = max(trace.line.width or 0, s.line_width)
         if trace.type == "heatmap" and trace.texttemplate:
             trace.textfont.size = s.font_size
+    _resize_grid(fig, s)
+    if fig.layout.title.text and fig.layout.margin.t is not None:  # room for the larger title
+        fig.layout.margin.t = max(fig.layout.margin.t, int(1.5 * s.title_size) + 12)
     return fig
+
+
+def _resize_grid(fig: go.Figure, s: Style) -> None:
+    """A number grid (`explorer.core.figures.grid_meta`) gets cells large enough for its text at ``s``."""
+    meta = fig.layout.meta
+    grid = meta.get("grid") if isinstance(meta, dict) else None
+    if not grid:
+        return
+    cell = grid_cell_px(grid["chars"], s.font_size)
+    title_extra = int(1.5 * s.title_size) + 12 - (fig.layout.margin.t or 0) if fig.layout.title.text else 0
+    fig.layout.width = grid["extra_w"] + cell * grid["cols"]
+    fig.layout.height = grid["extra_h"] + max(0, title_extra) + cell * grid["rows"]

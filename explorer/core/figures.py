@@ -22,10 +22,15 @@ import os
 from functools import cache
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
 CHECK_ENV = "CNN_EXPLORER_CHECK_FIGURES"
+# Signed values (weights, gradients, kernels) on every page: negative blue, zero white, positive red.
+SIGNED_SCALE = "RdBu_r"
+SIGNED_LEGEND_KEY = "common.signed_legend"  # the one legend wording for SIGNED_SCALE
+GRID_FONT = 14  # text size of numbers written in grid cells (projector mode enlarges it)
 
 
 def checking() -> bool:
@@ -111,3 +116,22 @@ def template_for(name: str, kinds: frozenset[str]) -> dict[str, Any]:
 def colorscale(name: str) -> tuple[tuple[float, str], ...]:
     """The colours of a plotly colorscale name, as validation writes them."""
     return tuple(tuple(stop) for stop in go.Heatmap(colorscale=name).colorscale)
+
+
+def signed_limits(values: Any) -> dict[str, float]:
+    """``zmin``/``zmax``/``zmid`` putting 0 at white and the largest |value| at full colour."""
+    v = np.asarray(values, dtype=np.float64)
+    bound = float(np.nanmax(np.abs(v[np.isfinite(v)]))) if np.isfinite(v).any() else 0.0
+    bound = bound or 1.0
+    return {"zmin": -bound, "zmax": bound, "zmid": 0.0}
+
+
+def grid_cell_px(chars: int, font_size: float = GRID_FONT) -> int:
+    """Side in pixels of a square grid cell that holds ``chars`` characters at ``font_size``."""
+    return int(round(max(1.9 * font_size, 0.62 * font_size * chars + 14)))
+
+
+def grid_meta(rows: int, cols: int, chars: int, *, extra_w: int, extra_h: int) -> dict[str, Any]:
+    """What `explorer.core.display.apply` needs to resize a number grid for a larger font:
+    its cells, its longest text, and the pixels around the cells (margins, title)."""
+    return {"grid": {"rows": rows, "cols": cols, "chars": chars, "extra_w": extra_w, "extra_h": extra_h}}

@@ -20,7 +20,8 @@ from explorer.core.i18n import UserError
 
 FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff")
-MAX_BYTES = 100 * 1024 * 1024  # refuse uploads larger than this before decoding
+MAX_BYTES = 10 * 1024 * 1024  # refuse image files larger than this, with our own (translated) message
+UPLOAD_WIDGET_MB = 50  # an image uploader accepts this much, so files just over MAX_BYTES get our message
 MAX_PIXELS = 40_000_000  # 40 megapixels: a modern phone photo fits, a bomb does not
 MIN_SIDE = 3  # the smallest useful image: one 3x3 window
 PREVIEW_PIXELS = 1_500_000  # interactive preview size (about 1.5 MP)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Sequence, TypeVar
 
 import streamlit as st
 
@@ -10,6 +12,9 @@ from explorer.core.i18n import LANGUAGES, default_language, translate
 
 T = TypeVar("T")
 LANG_KEY = "lang"
+APP_RAN_KEY = "app.ran"  # set by app.py: this session's runs go through the router
+PAD_ASSETS = Path(__file__).parents[1] / "assets" / "pad"
+Stroke = list[list[int]]  # [[x, y], ...] in pad pixels
 
 
 def lang() -> str:
@@ -51,3 +56,94 @@ def get(key: str, factory: Callable[[], T]) -> T:
     if key not in st.session_state:
         st.session_state[key] = factory()
     return st.session_state[key]
+
+
+def widget_key(key: str, language: str | None = None) -> str:
+    """The key of the widget that shows the choice kept under ``key``, in ``language`` (default: the session's)."""
+    return f"{key}[{language or lang()}]"
+
+
+def choice(kind: str, label: str, options: Sequence[T], *, key: str, format: Callable[[T], str] | None = None,
+           default: T | None = None, where: Any = None, on_change: Callable[[], None] | None = None,
+           **kwargs: Any) -> T:
+    """An option widget whose choice is kept as an *id* under ``st.session_state[key]``, never as a label.
+
+    ``kind`` is "selectbox", "radio", "segmented_control", "pills" or "select_slider"; ``format`` gives an
+    option's translated text (called now, in this run's language). Streamlit matches a widget's value to
+    its options by the formatted label, so after a language switch the browser's old label matches no
+    option and the page fails on the next click. Here the widget is keyed per language (`widget_key`):
+    a switch makes a fresh widget that starts from the id under ``key``, and a change writes the id back.
+    Code may set ``st.session_state[key]`` to an option before the widget runs; the widget follows.
+    """
+    options = list(options)
+    fallback = default if default in options else options[0]
+    chosen = st.session_state.get(key, fallback)
+    if chosen not in options:
+        chosen = fallback
+    st.session_state[key] = chosen
+    wkey = widget_key(key)
+    if st.session_state.get(wkey) != chosen:
+        st.session_state[wkey] = chosen
+    texts = {o: (format(o) if format else str(o)) for o in options}  # fixed now: AppTest formats later
+
+    def changed() -> None:
+        value = st.session_state.get(wkey)
+        if value is not None:  # a segmented control clicked off keeps the last choice
+            st.session_state[key] = value
+        if on_change is not None:
+            on_change()
+
+    widget = getattr(where if where is not None else st, kind)
+    widget(label, options, key=wkey, format_func=texts.__getitem__, on_change=changed, **kwargs)
+    return st.session_state[key]
+
+
+@cache
+def _pad() -> Any:
+    """The drawing pad component (registered once per process; its files ship in explorer/assets/pad)."""
+    return st.components.v2.component("cnn_explorer.drawing_pad", html="<canvas></canvas>",
+                                      js=(PAD_ASSETS / "pad.js").read_text(encoding="utf-8"),
+                                      css=(PAD_ASSETS / "pad.css").read_text(encoding="utf-8"))
+
+
+def drawing_pad(*, key: str, label: str, size: int = 280, width: int = 20) -> list[Stroke]:
+    """A square pad to draw on (black ink on white); returns this session's strokes, kept under ``key``.
+
+    A finished stroke reaches Python in the component's callback, before the script runs, so the pad is
+    drawn with it at once. The page's own (translated) buttons undo or clear by editing the list.
+    """
+    strokes: list[Stroke] = st.session_state.setdefault(key, [])
+
+    def stroke_done() -> None:
+        result = st.session_state.get(f"{key}.pad")
+        stroke = result.get("stroke") if hasattr(result, "get") else getattr(result, "stroke", None)
+        if isinstance(stroke, list) and stroke and all(isinstance(p, list) and len(p) == 2 for p in stroke):
+            strokes.append([[int(v) for v in p] for p in stroke[:10_000]])  # at most 10,000 points a stroke
+
+    _pad()(data={"size": size, "width": width, "strokes": strokes, "label": label}, key=f"{key}.pad",
+           on_stroke_change=stroke_done, width="content", height="content")
+    return strokes
+
+
+def app_ran() -> None:
+    """Called by app.py before it runs the page: this session is routed by app.py."""
+    st.session_state[APP_RAN_KEY] = True
+
+
+def through_app() -> None:
+    """Call first on every page: make sure the page runs inside app.py (language, sidebar, projector mode).
+
+    A freshly started server serves its first visitor in Streamlit's legacy ``pages/`` mode, which runs the
+    page file named in the URL (a teacher's deep link such as ``/kernels``) without app.py, and stays in
+    that mode until app.py's ``st.navigation`` has run once. Such a run switches Streamlit to app.py's
+    routing (the flag ``st.navigation`` itself clears) and starts over at once. Pages run on their own
+    (the tests' AppTest) are left alone: there app.py is not the main script.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    main = Path(ctx.main_script_path).name if ctx is not None else ""
+    if main == "app.py" and not st.session_state.get(APP_RAN_KEY):
+        PagesManager.uses_pages_directory = False  # what app.py's st.navigation would have set
+        st.rerun()

@@ -11,6 +11,7 @@ NumPy (one strided slice per window offset) and checked against ``torch.nn.funct
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Sequence
 
 import numpy as np
@@ -24,6 +25,7 @@ PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 MIN_SIZE, MAX_SIZE = 1, 11  # custom kernels: 1x1 .. 11x11, rows and columns chosen separately
 MAX_WEIGHT = 10_000.0  # larger |weights| are refused as absurd
+MAX_BIAS = 1_000_000.0  # larger |bias| likewise
 
 
 class KernelError(UserError):
@@ -84,21 +86,55 @@ def parse_kernel(cells: Sequence[Sequence[object]]) -> np.ndarray:
     return out
 
 
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _cell_value(cell: object, row: int, col: int) -> float:
+    """A typed weight: a number (``-0.5``, ``.25``, ``3``, ``1e-3``) or a fraction (``1/9``, ``-1/8``)."""
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         raise KernelError("kernels.error.cell_blank", row=row, col=col)
     if isinstance(cell, bool):
         raise KernelError("kernels.error.cell_not_number", row=row, col=col, value=str(cell))
-    try:
-        value = float(cell.strip().replace(",", ".") if isinstance(cell, str) else cell)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise KernelError("kernels.error.cell_not_number", row=row, col=col, value=str(cell)[:20]) from None
-    if np.isnan(value):
-        raise KernelError("kernels.error.cell_blank" if not isinstance(cell, str) else "kernels.error.cell_nan",
-                          row=row, col=col)
+    if isinstance(cell, str):
+        value = _typed_number(cell, row, col)
+    else:
+        try:
+            value = float(cell)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            raise KernelError("kernels.error.cell_not_number", row=row, col=col, value=str(cell)[:20]) from None
+        if np.isnan(value):
+            raise KernelError("kernels.error.cell_blank", row=row, col=col)
     if not np.isfinite(value) or abs(value) > MAX_WEIGHT:
         raise KernelError("kernels.error.cell_too_large", row=row, col=col, value=f"{value:.3g}", max=f"{MAX_WEIGHT:g}")
     return value
+
+
+def _typed_number(text: str, row: int, col: int) -> float:
+    s = text.strip().replace("\u2212", "-").replace(",", ".").replace(" ", "")
+    low = s.lower().lstrip("+-")
+    if low == "nan":
+        raise KernelError("kernels.error.cell_nan", row=row, col=col)
+    if low in ("inf", "infinity"):
+        return float("inf")
+    parts = s.split("/")
+    if len(parts) > 2 or not all(_DECIMAL.fullmatch(x) for x in parts):
+        raise KernelError("kernels.error.cell_not_number", row=row, col=col, value=text.strip()[:20])
+    numbers = [float(x) for x in parts]
+    if len(numbers) == 2 and numbers[1] == 0:
+        raise KernelError("kernels.error.cell_divide_by_zero", row=row, col=col, value=text.strip()[:20])
+    return numbers[0] / numbers[1] if len(numbers) == 2 else numbers[0]
+
+
+def check_cells(cells: Sequence[Sequence[object]]) -> list[tuple[int, int, KernelError]]:
+    """Every bad cell of a typed grid as (row, col, error), 0-based; empty when `parse_kernel` accepts it."""
+    bad = []
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            try:
+                _cell_value(cell, i + 1, j + 1)
+            except KernelError as err:
+                bad.append((i, j, err))
+    return bad
 
 
 def normalize(kernel: np.ndarray) -> np.ndarray:
@@ -157,14 +193,25 @@ def output_shape(image_shape: tuple[int, ...], kernel_shape: tuple[int, ...], *,
 # ---------------------------------------------------------------- convolution
 
 def apply_kernel(image: np.ndarray, kernel: np.ndarray, *, stride: int = 1, padding: int | str = 0,
-                 dilation: int = 1, padding_mode: PaddingMode = "zeros") -> np.ndarray:
+                 dilation: int = 1, padding_mode: PaddingMode = "zeros", bias: float = 0.0) -> np.ndarray:
     """Cross-correlate ``image`` with ``kernel`` exactly like ``torch.nn.functional.conv2d``.
 
     image (H, W) or (H, W, C); kernel (kh, kw) is applied to each channel -> (OH, OW[, C]);
-    kernel (kh, kw, C) extends the full depth and sums over channels -> (OH, OW).
+    kernel (kh, kw, C) extends the full depth and sums over channels -> (OH, OW). ``bias`` is added to
+    every output value (``conv2d``'s bias: one number per output map).
     Returns float32 (a per-channel result may be a non-contiguous view of channel planes).
     Raises `KernelError` for invalid options or an empty output.
     """
+    if not np.isfinite(bias) or abs(bias) > MAX_BIAS:
+        raise KernelError("kernels.error.bias", value=f"{bias:g}", max=f"{MAX_BIAS:g}")
+    out = _correlate(image, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=padding_mode)
+    if bias:
+        out += np.float32(bias)  # in place: keeps the channel-plane layout
+    return out
+
+
+def _correlate(image: np.ndarray, kernel: np.ndarray, *, stride: int, padding: int | str, dilation: int,
+               padding_mode: PaddingMode) -> np.ndarray:
     kernel = np.asarray(kernel, dtype=np.float32)
     image = np.asarray(image)
     if image.ndim not in (2, 3) or kernel.ndim not in (2, 3) or kernel.size == 0:

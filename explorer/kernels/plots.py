@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Callable
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from explorer.core.figures import Figure, trace
+from explorer.core.figures import GRID_FONT, SIGNED_SCALE, Figure, grid_cell_px, grid_meta, signed_limits, trace
+from explorer.kernels.editor import cell_text
 from explorer.kernels.stepthrough import fmt
 
 HOVER_PIXELS = 40_000  # up to this many pixels, hover shows the raw value of every pixel
@@ -23,12 +25,24 @@ def image_source(display: np.ndarray, *, quality: int = 90) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+TRUE_SCALE_BOX = (400, 420)  # (height, width) in screen pixels that the input image is fitted into
+TITLE_PX = 30  # the figure's top margin, where its title sits
+MIN_WIDTH = 240  # a true-scale figure is at least this wide, so its title fits
+
+
+def true_scale(shape: tuple[int, int], *, box: tuple[int, int] = TRUE_SCALE_BOX) -> float:
+    """Screen pixels per image pixel that fit an image of ``shape`` (H, W) into ``box``: use the same
+    scale for a feature map so that stride and pooling visibly shrink it."""
+    return min(box[0] / shape[0], box[1] / shape[1])
+
+
 def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: str = "",
-                 height: int = 420, source: str | None = None) -> go.Figure:
+                 height: int = 420, source: str | None = None, scale: float | None = None) -> go.Figure:
     """Show a uint8 (H, W) or (H, W, 3) image; small images hover their ``raw`` values.
 
     Images over HOVER_PIXELS are sent as one compressed picture (``source``, made by
-    `image_source` when not given): hover then shows the position only.
+    `image_source` when not given): hover then shows the position only. With ``scale`` (screen pixels
+    per image pixel, `true_scale`) the figure is drawn at that size instead of ``height``.
     """
     h, w = display.shape[:2]
     rgb = display if display.ndim == 3 else np.repeat(display[:, :, None], 3, axis=2)
@@ -38,8 +52,13 @@ def image_figure(display: np.ndarray, *, raw: np.ndarray | None = None, title: s
         image = trace("image", z=rgb, hovertemplate="x=%{x}, y=%{y}<br>%{z}<extra></extra>")
     else:
         image = trace("image", source=source or image_source(display), hovertemplate="x=%{x}, y=%{y}<extra></extra>")
-    return Figure(data=[image], layout=dict(title=dict(text=title), height=height, margin=_MARGIN,
-                                               xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
+    layout = dict(title=dict(text=title), height=height, margin=_MARGIN,
+                  xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"))
+    if scale is not None:
+        # at least wide enough for the title; the height fixes the scale, square pixels do the rest
+        layout.update(height=max(int(round(h * scale)), 8) + TITLE_PX, width=max(int(round(w * scale)), MIN_WIDTH))
+        layout["xaxis"]["constrain"] = layout["yaxis"]["constrain"] = "domain"
+    return Figure(data=[image], layout=layout)
 
 
 def value_text(raw: np.ndarray) -> np.ndarray:
@@ -55,7 +74,8 @@ def value_text(raw: np.ndarray) -> np.ndarray:
     return text
 
 
-def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_values: int = 250_000) -> go.Figure:
+def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_values: int = 250_000,
+                     x_title: str = "", y_title: str = "") -> go.Figure:
     """Histogram of raw output values (an even subsample above ``max_values``), 0 and 255 marked."""
     values = np.ravel(raw, order="K")  # memory order: no copy for channel-plane views
     if values.size > max_values:
@@ -66,21 +86,23 @@ def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_va
              for x in (0, 255)]
     bar = dict(type="bar", x=centers, y=counts, width=np.diff(edges), marker=dict(color="#4c78a8"),
                hovertemplate="%{x:.3g}: %{y}<extra></extra>")
-    return Figure(data=[bar], layout=dict(title=dict(text=title), height=220, margin=dict(l=0, r=0, t=30, b=0),
-                                             bargap=0, shapes=marks, yaxis=dict(showticklabels=False)))
+    return Figure(data=[bar], layout=dict(title=dict(text=title), height=260, margin=dict(l=50, r=0, t=30, b=40),
+                                             bargap=0, shapes=marks, xaxis=dict(title=dict(text=x_title)),
+                                             yaxis=dict(title=dict(text=y_title))))
 
 
 def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int, int, int] | None = None,
                   padding: int = 0, colorscale: str = "Blues", height: int | None = None,
-                  zlimits: dict[str, float] | None = None) -> go.Figure:
+                  zlimits: dict[str, float] | None = None, number: Callable[[float], str] = fmt) -> go.Figure:
     """An annotated grid of numbers (NaN cells left blank); ``window`` = (top, left, rows, cols).
 
     The outer ``padding`` rings are drawn grey and their zeros shown in grey, as on the slides;
-    ``zlimits`` (zmin, zmax, zmid) fixes the colour scale.
+    ``zlimits`` (zmin, zmax, zmid) fixes the colour scale. Cells are square and wide enough for their
+    text (also in projector mode: `explorer.core.display` resizes through the figure's ``meta``).
     """
     m = np.asarray(matrix, dtype=np.float64)
     rows, cols = m.shape
-    text = [["" if np.isnan(v) else fmt(v) for v in row] for row in m]
+    text = [["" if np.isnan(v) else number(v) for v in row] for row in m]
     shapes = []
     if padding:
         shapes.append(dict(type="rect", x0=padding - 0.5, x1=cols - padding - 0.5, y0=padding - 0.5,
@@ -89,23 +111,42 @@ def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int
         top, left, wr, wc = window
         shapes.append(dict(type="rect", x0=left - 0.5, x1=left + wc - 0.5, y0=top - 0.5, y1=top + wr - 0.5,
                            line=dict(color="#e45756", width=4)))
-    cell = 44 if max(rows, cols) <= 8 else 34
-    layout = dict(title=dict(text=title, font=dict(size=14)), height=height or 40 + cell * rows,
+    chars = max((len(c) for row in text for c in row), default=1)
+    cell = grid_cell_px(chars)
+    extra_w, extra_h = 20, 40
+    layout = dict(title=dict(text=title, font=dict(size=14)), height=height or extra_h + cell * rows,
                   margin=dict(l=10, r=10, t=34, b=6), plot_bgcolor="#e8e8e8",
                   xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True),
                   yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True))
     if shapes:
         layout["shapes"] = shapes
-    if not height:  # a given height fills the column's width; otherwise square cells
-        layout["width"] = 20 + cell * cols
+    if not height:  # a given height fills the column's width; otherwise square cells sized to their text
+        layout["width"] = extra_w + cell * cols
+        layout["meta"] = grid_meta(rows, cols, chars, extra_w=extra_w, extra_h=extra_h)
     return Figure(trace("heatmap", z=m, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
-                        hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=2, ygap=2, textfont={"size": 16},
-                        **(zlimits or {})), layout=layout)
+                        hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>", xgap=2, ygap=2,
+                        textfont={"size": GRID_FONT}, **(zlimits or {})), layout=layout)
 
 
 def kernel_figure(kernel: np.ndarray, *, title: str = "", height: int | None = None) -> go.Figure:
-    """The kernel's weights on a diverging colour scale centred on 0."""
-    k = np.asarray(kernel, dtype=np.float64)
-    bound = float(np.abs(k).max()) or 1.0
-    return matrix_figure(k, title=title, colorscale="RdBu", height=height,
-                         zlimits=dict(zmin=-bound, zmax=bound, zmid=0))
+    """The kernel's weights (written as the lectures do: ``1/9``) on the app's signed colour scale."""
+    return matrix_figure(kernel, title=title, colorscale=SIGNED_SCALE, height=height, zlimits=signed_limits(kernel),
+                         number=cell_text)
+
+
+def cells_figure(cells: list[list[str]], *, bad: list[tuple[int, int]], title: str = "") -> go.Figure:
+    """The typed cells as they are, the ``bad`` ones (row, col; 0-based) on red."""
+    rows, cols = len(cells), max(len(r) for r in cells)
+    text = [[str(r[j]) if j < len(r) else "" for j in range(cols)] for r in cells]
+    z = np.zeros((rows, cols))
+    for r, c in bad:
+        z[r, c] = 1.0
+    chars = max(3, *(len(c) for row in text for c in row))
+    cell = grid_cell_px(chars)
+    layout = dict(title=dict(text=title, font=dict(size=14)), width=20 + cell * cols, height=40 + cell * rows,
+                  margin=dict(l=10, r=10, t=34, b=6), meta=grid_meta(rows, cols, chars, extra_w=20, extra_h=40),
+                  xaxis=dict(visible=False, fixedrange=True), yaxis=dict(visible=False, autorange="reversed",
+                                                                         fixedrange=True))
+    return Figure(trace("heatmap", z=z, text=text, texttemplate="%{text}", zmin=0, zmax=1, showscale=False,
+                        colorscale=[[0, "#f1f5f9"], [1, "#fca5a5"]], xgap=2, ygap=2, textfont={"size": GRID_FONT},
+                        hovertemplate="(%{y}, %{x}) %{text}<extra></extra>"), layout=layout)

@@ -110,9 +110,10 @@ def make_quiz(seed: int, *, count: int = 5, kinds: tuple[str, ...] = KINDS) -> l
     return [_MAKERS[rng.choice(kinds)](rng) for _ in range(count)]
 
 
-def check(question: Question, text: object) -> bool:
-    """Whether the typed answer is right; non-numbers raise ShapeError (``shapes.err.not_integer``)."""
-    return sizes.parse_int(text, "answer") == question.answer
+def check(question: Question, text: object, *, what: str = "answer") -> bool:
+    """Whether the typed answer is right; non-numbers raise ShapeError (``shapes.err.not_integer``) whose
+    message calls the field ``what`` (the page passes its translated name)."""
+    return sizes.parse_int(text, what) == question.answer
 
 
 def prompt_text(question: Question, *, lang: str) -> str:

@@ -165,7 +165,8 @@ def network_metrics(rows: Sequence[Row], *, lang: str) -> list[tuple[str, str]]:
 def export_files(rows: Sequence[Row], *, lang: str) -> list[tuple[str, str, str, str, str]]:
     """(label, file content, file name, MIME type, widget key) of the CSV, Markdown and LaTeX downloads."""
     good = _good(rows)
-    kw = {"headers": headers(lang=lang), "total_label": translate("shapes.net.total", lang)}
+    kw = {"headers": headers(lang=lang), "total_label": translate("shapes.net.total", lang),
+          "kind_name": lambda kind: translate(f"shapes.kind.{kind}", lang)}
     return [(translate(label, lang), build(good, **kw), file_name, mime, key)
             for label, build, file_name, mime, key in EXPORTS]
 
@@ -218,11 +219,18 @@ def stack_records(checks: Mapping[int, tuple[int, int]], *, lang: str) -> list[d
 
 def quiz_feedback(questions: Sequence[quiz.Question], answers: Sequence[object], *, lang: str,
                   ) -> tuple[list[tuple[str, str, str | None]], int]:
-    """Per question (level, message, worked formula or None) and the score; a non-number is an "error"."""
+    """Per question (level, message, worked formula or None) and the score.
+
+    A blank answer is "unanswered" (info), a non-number an "error" that names the field in ``lang``.
+    """
     feedback, score = [], 0
+    what = translate("shapes.quiz.answer", lang)
     for number, (q, typed) in enumerate(zip(questions, answers), start=1):
+        if typed is None or not str(typed).strip():
+            feedback.append(("info", translate("shapes.quiz.unanswered", lang, number=number), None))
+            continue
         try:
-            right = quiz.check(q, typed)
+            right = quiz.check(q, typed, what=what)
         except ShapeError as error:
             feedback.append(("error", f"{number}. " + error_message(error, lang=lang), None))
             continue

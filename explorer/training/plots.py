@@ -14,11 +14,11 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from explorer.core.figures import Figure
+from explorer.core.figures import SIGNED_SCALE, Figure
 from explorer.training.config import History
 
 IMAGE_SCALE = "gray"  # MNIST: white digit on black
-WEIGHT_SCALE = "RdBu_r"  # negative blue, positive red, zero white
+WEIGHT_SCALE = SIGNED_SCALE  # the app's one signed scale: negative blue, zero white, positive red
 
 
 def tile(maps: torch.Tensor | np.ndarray, *, cols: int, pad: int = 1, scale: str = "each") -> np.ndarray:

@@ -152,3 +152,35 @@ def test_connected_components_agree_with_scipy():
         assert n == ref_n and np.array_equal(labels > 0, mask)
         assert len(set(zip(labels[mask].tolist(), ref[mask].tolist()))) == n  # the same partition
 
+
+
+def test_rendered_strokes_are_ink_on_white_along_the_path():
+    image = digits.render_strokes([[[140, 40], [140, 240]], [[60, 60]]], size=280, width=20)
+    assert image.shape == (280, 280) and image.dtype == np.uint8
+    assert image[140, 140] == 0 and image[40, 140] == 0 and image[240, 140] == 0  # along the line, both ends
+    assert image[60, 60] == 0  # a dot (one-point stroke) is a round blob
+    assert image[140, 160] == 255 and image[10, 10] == 255  # paper elsewhere
+    assert (image[140, 120:161] == 0).sum() in range(19, 23)  # the pen is 20 px wide
+
+
+def test_a_drawn_one_is_read_as_a_one(model):
+    strokes = [[[140, 35 + 7 * i] for i in range(31)]]
+    result = digits.preprocess_steps(digits.render_strokes(strokes))
+    assert not result.warnings
+    assert int(model(inside.to_input(result.digit)).argmax()) == 1
+
+
+@pytest.mark.parametrize(("make", "warning"), [
+    (lambda: digits.render_strokes([[[100, 100]]], width=4), "activations.warn.little_ink"),
+    (lambda: digits.render_strokes([[[140, 30]], [[140, 100]], [[140, 170]], [[140, 240]]]),
+     "activations.warn.many_shapes"),
+    (lambda: np.pad(np.zeros((200, 160), np.uint8), ((40, 40), (60, 60)), constant_values=255),
+     "activations.warn.unlike_mnist"),  # a filled black block: far more ink than any digit
+])
+def test_inputs_unlike_a_digit_are_flagged(make, warning):
+    assert warning in digits.preprocess_steps(make()).warnings
+
+
+def test_real_mnist_digits_raise_no_warning(test_set):
+    flagged = [i for i in range(200) if digits.preprocess_steps(test_set.images[i, 0].numpy()).warnings]
+    assert len(flagged) <= 4, flagged  # a few real digits are in two pieces side by side; no more

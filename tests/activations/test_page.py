@@ -11,6 +11,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from explorer.core import i18n
+from explorer.core.session import widget_key
 from tests.conftest import run_page
 
 NS = "activations"
@@ -53,7 +54,7 @@ def text(key: str, lang: str, **kw) -> str:
 
 def show_test_digit(lang: str):
     at = run_page(NS, lang=lang)
-    at.segmented_control(key=f"{NS}.source").set_value("test").run()
+    at.segmented_control(key=widget_key(f"{NS}.source", lang)).set_value("test").run()
     assert not at.exception
     return at
 
@@ -76,7 +77,7 @@ def test_a_test_digit_shows_steps_prediction_layers_and_stats(lang):
     assert at.dataframe and not at.error
     assert text(f"{NS}.model.bundled_note", lang, accuracy="", n=1000).split("(")[0] in texts(at, "caption")
     at.toggle(key=f"{NS}.shared_scale").set_value(False).run()
-    at.radio(key=f"{NS}.explain").set_value("saliency").run()
+    at.radio(key=widget_key(f"{NS}.explain", lang)).set_value("saliency").run()
     at.number_input(key=f"{NS}.test_index").set_value(3).run()
     assert not at.exception and at.metric[0].value == "0"
 
@@ -84,7 +85,7 @@ def test_a_test_digit_shows_steps_prediction_layers_and_stats(lang):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_an_uploaded_digit_photo_is_classified(lang):
     at = run_page(NS, lang=lang)
-    at.segmented_control(key=f"{NS}.source").set_value("upload").run()
+    at.segmented_control(key=widget_key(f"{NS}.source", lang)).set_value("upload").run()
     assert text(f"{NS}.upload_first", lang) in texts(at, "info")
     at.file_uploader(key=f"{NS}.upload").upload("one.png", digit_photo(), "image/png").run()
     assert not at.exception and not at.error
@@ -105,7 +106,7 @@ BAD_UPLOADS = {
 def test_bad_uploads_say_why_and_keep_the_previous_digit(case, lang):
     data, key = BAD_UPLOADS[case]
     at = show_test_digit(lang)
-    at.segmented_control(key=f"{NS}.source").set_value("upload").run()
+    at.segmented_control(key=widget_key(f"{NS}.source", lang)).set_value("upload").run()
     at.file_uploader(key=f"{NS}.upload").upload(f"{case}.png", data, "image/png").run()
     assert not at.exception
     message = texts(at, "error")
@@ -119,7 +120,7 @@ def test_bad_uploads_say_why_and_keep_the_previous_digit(case, lang):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_several_digits_are_flagged_as_unreliable(lang):
     at = run_page(NS, lang=lang)
-    at.segmented_control(key=f"{NS}.source").set_value("upload").run()
+    at.segmented_control(key=widget_key(f"{NS}.source", lang)).set_value("upload").run()
     at.file_uploader(key=f"{NS}.upload").upload("two.png", two_digits(), "image/png").run()
     assert not at.exception
     assert text(f"{NS}.warn.several_digits", lang, n=2) in texts(at, "warning")
@@ -141,11 +142,12 @@ def test_a_model_trained_in_this_session_is_offered_first():
                       device=torch.device("cpu"))
     trainer.step(2)
     at = run_page(NS, lang="ko", state={"train.trainer": trainer})
-    at.segmented_control(key=f"{NS}.source").set_value("test").run()
+    at.segmented_control(key=widget_key(f"{NS}.source", "ko")).set_value("test").run()
     assert not at.exception
-    assert at.radio(key=f"{NS}.model").value == "session"
-    assert text(f"{NS}.model.session_note", "ko", model="seed_cnn", steps=2) in texts(at, "caption")
-    at.radio(key=f"{NS}.model").set_value("bundled").run()
+    assert at.radio(key=widget_key(f"{NS}.model", "ko")).value == "session"
+    model = text("train.model.seed_cnn", "ko")  # the model's name in the page's language, not its id
+    assert text(f"{NS}.model.session_note", "ko", model=model, steps=2) in texts(at, "caption")
+    at.radio(key=widget_key(f"{NS}.model", "ko")).set_value("bundled").run()
     assert not at.exception and at.metric[0].value == "7"
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from explorer.backprop import toy as bp
 from explorer.core.i18n import translate
+from explorer.core.session import widget_key
 from tests.conftest import run_page
 
 NS = "backprop"
@@ -88,8 +89,8 @@ def test_bad_matrix_input_is_explained_and_the_last_valid_inputs_stay(field, tex
 
 def test_exploding_learning_rate_is_explained_not_crashing():
     at = run_page(NS, lang="en")
-    at.radio(key=f"{NS}.activation").set_value("relu").run()
-    at.radio(key=f"{NS}.update").set_value("both").run()
+    at.radio(key=widget_key(f"{NS}.activation", "en")).set_value("relu").run()
+    at.radio(key=widget_key(f"{NS}.update", "en")).set_value("both").run()
     at.number_input(key=f"{NS}.lr").set_value(1e6).run()
     assert not at.exception and not _errors(at)
     warnings = [w.value for w in at.warning]
@@ -113,23 +114,23 @@ def test_saturated_sigmoid_is_explained():
 
 def test_options_recompute_and_reset_restores_the_lecture():
     at = run_page(NS, lang="en")
-    at.radio(key=f"{NS}.pooling").set_value("avg").run()
-    at.radio(key=f"{NS}.activation").set_value("relu").run()
+    at.radio(key=widget_key(f"{NS}.pooling", "en")).set_value("avg").run()
+    at.radio(key=widget_key(f"{NS}.activation", "en")).set_value("relu").run()
     at.number_input(key=f"{NS}.y").set_value(0.0).run()
     assert not at.exception and _summary(at) != LECTURE_SUMMARY["en"]
     at.button(key=f"{NS}.reset").click().run()
     assert _summary(at) == LECTURE_SUMMARY["en"]
-    assert at.radio(key=f"{NS}.pooling").value == "max"
+    assert at.radio(key=widget_key(f"{NS}.pooling", "en")).value == "max"
 
 
 def test_random_and_mnist_sources_load_into_x():
     at = run_page(NS, lang="ko")
-    at.selectbox(key=f"{NS}.source").set_value("random").run()
+    at.selectbox(key=widget_key(f"{NS}.source", "ko")).set_value("random").run()
     at.number_input(key=f"{NS}.seed").set_value(7).run()
     at.button(key=f"{NS}.load").click().run()
     assert at.text_area(key=f"{NS}.X_text").value == bp.format_matrix(bp.random_input(7))
     assert not at.exception and _summary(at) != LECTURE_SUMMARY["ko"]
-    at.selectbox(key=f"{NS}.source").set_value("mnist").run()
+    at.selectbox(key=widget_key(f"{NS}.source", "ko")).set_value("mnist").run()
     at.slider(key=f"{NS}.crop_row").set_value(8).run()
     at.button(key=f"{NS}.load").click().run()
     assert not at.exception and not _errors(at)

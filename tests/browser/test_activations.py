@@ -10,8 +10,8 @@ pytestmark = pytest.mark.browser
 
 
 def _draw_one(page) -> None:
-    """Draw a vertical stroke (a "1") on the drawing canvas (Fabric.js, inside the component)."""
-    canvas = page.locator("canvas.upper-canvas").first
+    """Draw a vertical stroke (a "1") on the drawing pad (a canvas inside the component's shadow root)."""
+    canvas = page.locator("canvas").first
     canvas.wait_for(timeout=30_000)
     box = canvas.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.12

@@ -314,6 +314,11 @@ def test_parse_kernel_accepts_numbers_and_numeric_text():
     (1e300, "kernels.error.cell_too_large"),
     ("1e300", "kernels.error.cell_too_large"),
     ("1e999", "kernels.error.cell_too_large"),
+    ("1/0", "kernels.error.cell_divide_by_zero"),
+    ("1/2/3", "kernels.error.cell_not_number"),
+    ("1/x", "kernels.error.cell_not_number"),
+    ("inf", "kernels.error.cell_too_large"),
+    ("0x10", "kernels.error.cell_not_number"),
 ])
 def test_parse_kernel_names_the_bad_cell(cell, key):
     grid = [[1, 2, 3], [4, 5, 6]]
@@ -324,6 +329,46 @@ def test_parse_kernel_names_the_bad_cell(cell, key):
     assert (info.value.params["row"], info.value.params["col"]) == (2, 3)
     text = _assert_translatable(info.value)
     assert "2" in text and "3" in text
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1/9", 1 / 9), ("-1/8", -1 / 8), (".25", 0.25), ("-0.5", -0.5), ("+2", 2.0), ("3/.5", 6.0), ("1e-3", 1e-3),
+    ("\u22121/4", -0.25), ("2.", 2.0),
+])
+def test_fractions_and_decimals_are_read_as_typed(text, value):
+    assert parse_kernel([[text]])[0, 0] == pytest.approx(value, rel=1e-15)
+
+
+def test_a_pasted_box_filter_of_fractions_is_the_box_preset():
+    cells = kernels.parse_text_grid("1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9")
+    np.testing.assert_allclose(parse_kernel(cells), kernels.PRESETS["box3"], rtol=1e-15)
+
+
+def test_check_cells_lists_every_bad_cell():
+    bad = kernels.check_cells([["1", "abc", "1/0"], ["", "2", "nan"]])
+    assert [(r, c, e.key) for r, c, e in bad] == [
+        (0, 1, "kernels.error.cell_not_number"), (0, 2, "kernels.error.cell_divide_by_zero"),
+        (1, 0, "kernels.error.cell_blank"), (1, 2, "kernels.error.cell_nan")]
+    assert kernels.check_cells([["1/9", ".5"]]) == []
+
+
+@pytest.mark.parametrize("bias", [0.0, 2.5, -100.0])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_bias_is_added_like_conv2d(bias, stride):
+    rng = np.random.default_rng(11)
+    img, k = rng.normal(size=(9, 10)).astype(np.float32), rng.normal(size=(3, 3))
+    ours = apply_kernel(img, k, stride=stride, padding=1, bias=bias)
+    ref = F.conv2d(torch.from_numpy(img)[None, None], torch.tensor(k, dtype=torch.float32)[None, None],
+                   bias=torch.tensor([bias], dtype=torch.float32), stride=stride, padding=1)[0, 0].numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [float("nan"), float("inf"), 1e7])
+def test_absurd_bias_is_refused(bias):
+    with pytest.raises(KernelError) as info:
+        apply_kernel(np.ones((4, 4)), np.ones((3, 3)), bias=bias)
+    assert info.value.key == "kernels.error.bias"
+    _assert_translatable(info.value)
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (12, 3), (3, 12)])

@@ -1,4 +1,4 @@
-"""AppTest of pages/kernel_lab.py: both languages, and every bad input of issue 3 built in the test."""
+"""AppTest of pages/kernels.py: both languages, and every bad input of issue 3 built in the test."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from explorer.core.i18n import translate
+from explorer.core.session import widget_key
 from explorer.kernels import ops as kn
 from tests import bad_images as bi
 from tests.conftest import run_page
@@ -23,14 +24,14 @@ def _valid(at) -> dict:
 
 
 def _upload(at, name: str, data: bytes, mime: str = "image/png"):
-    at.radio(key=f"{NS}.source").set_value("upload").run()
+    at.radio(key=widget_key(f"{NS}.source", "en")).set_value("upload").run()
     at.file_uploader(key=f"{NS}.upload").set_value((name, data, mime))
     return at.run()
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_runs_in_both_languages(lang):
-    at = run_page(NS, lang=lang)
+    at = run_page("kernels", lang=lang)
     assert not at.exception
     assert at.title[0].value == translate(f"{NS}.title", lang)
     assert not at.error
@@ -45,7 +46,7 @@ def uploaded():
 
     English: AppTest calls format_func outside the session, where `t` falls back to English.
     """
-    at = run_page(NS, lang="en")
+    at = run_page("kernels", lang="en")
     _upload(at, "good.png", bi.good_png(24, 32))
     assert not at.exception and not at.error
     assert _valid(at)["image"].shape == (24, 32, 3)
@@ -66,8 +67,8 @@ def test_bad_uploads_show_a_message_and_keep_the_previous_image(uploaded, name):
 
 
 def test_image_smaller_than_kernel_keeps_previous_image_and_kernel():
-    at = run_page(NS, lang="en")
-    at.selectbox(key=f"{NS}.preset").set_value("box5").run()
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.preset", "en")).set_value("box5").run()
     before = _valid(at)["image"].copy()
     at = _upload(at, "tiny.png", bi.small_png(4))
     assert not at.exception
@@ -86,7 +87,7 @@ def test_image_smaller_than_kernel_keeps_previous_image_and_kernel():
     ("1 x 3", "not a number"),
 ])
 def test_bad_kernel_cells_are_named_and_the_last_kernel_stays(text, needle):
-    at = run_page(NS, lang="en")
+    at = run_page("kernels", lang="en")
     before = _valid(at)["kernel"].copy()
     at.text_area(key=f"{NS}.kernel_text").set_value(text).run()
     assert not at.exception
@@ -95,7 +96,7 @@ def test_bad_kernel_cells_are_named_and_the_last_kernel_stays(text, needle):
 
 
 def test_good_kernel_text_is_used_and_korean_message_names_the_cell():
-    at = run_page(NS, lang="ko")
+    at = run_page("kernels", lang="ko")
     at.text_area(key=f"{NS}.kernel_text").set_value("0 0 0\n0 2 0\n0 0 0").run()
     assert not at.error
     assert _valid(at)["kernel"][1, 1] == 2
@@ -111,7 +112,7 @@ def test_good_kernel_text_is_used_and_korean_message_names_the_cell():
     ("dilation", 0, "Dilation 0"),
 ])
 def test_bad_options_show_a_message_and_keep_previous_options(key, value, needle):
-    at = run_page(NS, lang="en")
+    at = run_page("kernels", lang="en")
     at.number_input(key=f"{NS}.stride").set_value(2).run()
     assert _valid(at)["options"]["stride"] == 2
     at.number_input(key=f"{NS}.{key}").set_value(value).run()
@@ -121,11 +122,11 @@ def test_bad_options_show_a_message_and_keep_previous_options(key, value, needle
 
 
 def test_presets_colour_modes_and_pooling():
-    at = run_page(NS, lang="en")
-    at.selectbox(key=f"{NS}.preset").set_value("sobel_x").run()
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.preset", "en")).set_value("sobel_x").run()
     assert _valid(at)["kernel"].tolist() == kn.PRESETS["sobel_x"].tolist()
     for colour in ("gray", "depth", "rgb"):
-        at.radio(key=f"{NS}.colour").set_value(colour).run()
+        at.radio(key=widget_key(f"{NS}.colour", "en")).set_value(colour).run()
         assert not at.exception and not at.error
     at.button(key=f"{NS}.normalise_button").click().run()  # sobel sums to 0: a warning, no crash
     assert not at.exception and at.warning
@@ -135,20 +136,20 @@ def test_presets_colour_modes_and_pooling():
 
 
 def test_step_through_examples():
-    at = run_page(NS, lang="en")
-    at.selectbox(key=f"{NS}.example").set_value("max_pool_4x4").run()
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.example", "en")).set_value("max_pool_4x4").run()
     assert any(c.value == "max(1, 3, 2, 1) = 3" for c in at.code)
     at.slider(key=f"{NS}.position.max_pool_4x4").set_value(9).run()
     assert any(c.value.endswith("= 6") for c in at.code)
-    at.selectbox(key=f"{NS}.example").set_value("padded_4x4").run()
+    at.selectbox(key=widget_key(f"{NS}.example", "en")).set_value("padded_4x4").run()
     at.number_input(key=f"{NS}.st_stride.padded_4x4").set_value(0).run()
     assert not at.exception and "Stride 0" in _errors(at)
     assert any(c.value.endswith("= 7") for c in at.code)  # falls back to the lecture's settings
 
 
 def test_camera_photo_replaces_the_image_and_a_broken_one_does_not():
-    at = run_page(NS, lang="en")
-    at.radio(key=f"{NS}.source").set_value("camera").run()
+    at = run_page("kernels", lang="en")
+    at.radio(key=widget_key(f"{NS}.source", "en")).set_value("camera").run()
     photo = bi.encode(Image.fromarray(bi.gradient_rgb(40, 60)), "JPEG")
     at.camera_input(key=f"{NS}.camera").set_value(("photo.jpg", photo, "image/jpeg")).run()
     assert not at.exception and not at.error
@@ -156,3 +157,60 @@ def test_camera_photo_replaces_the_image_and_a_broken_one_does_not():
     at.camera_input(key=f"{NS}.camera").set_value(("photo.jpg", bi.truncated_jpeg(), "image/jpeg")).run()
     assert "damaged" in _errors(at)
     assert _valid(at)["image"].shape == (40, 60, 3)
+
+
+def test_random_edit_says_custom_and_reset_goes_back_to_the_last_preset_and_its_text():
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.preset", "en")).set_value("box5").run()
+    assert at.session_state[f"{NS}.kernel_text"].count("\n") == 4 and "1/25" in at.session_state[f"{NS}.kernel_text"]
+    at.button(key=f"{NS}.random_button").click().run()
+    assert at.session_state[f"{NS}.preset"] == "custom"
+    assert at.selectbox(key=widget_key(f"{NS}.preset", "en")).value == "custom"
+    assert _valid(at)["kernel"].tolist() != kn.PRESETS["box5"].tolist()
+    at.button(key=f"{NS}.reset_button").click().run()
+    assert at.session_state[f"{NS}.preset"] == "box5"
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["box5"].tolist()
+    assert "1/25" in at.session_state[f"{NS}.kernel_text"]
+
+
+def test_pasting_a_3x3_of_fractions_sets_rows_and_columns_and_is_used():
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.preset", "en")).set_value("box5").run()
+    assert (at.number_input(key=f"{NS}.rows").value, at.number_input(key=f"{NS}.cols").value) == (5, 5)
+    at.text_area(key=f"{NS}.kernel_text").set_value("1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9").run()
+    assert not at.exception and not at.error
+    assert (at.number_input(key=f"{NS}.rows").value, at.number_input(key=f"{NS}.cols").value) == (3, 3)
+    np.testing.assert_allclose(_valid(at)["kernel"], kn.PRESETS["box3"])
+    assert at.session_state[f"{NS}.preset"] == "custom"
+
+
+def test_a_bad_cell_keeps_the_last_kernel_and_is_drawn_red():
+    at = run_page("kernels", lang="ko")
+    at.text_area(key=f"{NS}.kernel_text").set_value("1 abc 1/0").run()
+    assert not at.exception
+    errors = _errors(at)
+    assert "abc" in errors and "1/0" in errors
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["lecture_vertical_edge"].tolist()
+    assert translate("common.kept_previous", "ko") in "\n".join(i.value for i in at.info)
+
+
+def test_bias_shifts_every_output_value():
+    at = run_page("kernels", lang="en")
+    at.number_input(key=f"{NS}.bias").set_value(10.0).run()
+    assert not at.exception and _valid(at)["options"]["bias"] == 10.0
+    at.number_input(key=f"{NS}.bias").set_value(1e9).run()
+    assert "Bias 1e+09" in _errors(at) and _valid(at)["options"]["bias"] == 10.0
+
+
+def test_choices_survive_a_language_switch():
+    at = run_page("kernels", lang="en")
+    at.selectbox(key=widget_key(f"{NS}.preset", "en")).set_value("sobel_x").run()
+    at.radio(key=widget_key(f"{NS}.colour", "en")).set_value("gray").run()
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=widget_key(f"{NS}.preset", "ko")).value == "sobel_x"
+    at.radio(key=widget_key(f"{NS}.colour", "ko")).set_value("rgb").run()  # touch a widget after the switch
+    assert not at.exception
+    assert _valid(at)["kernel"].tolist() == kn.PRESETS["sobel_x"].tolist()
+    assert _valid(at)["options"]["colour"] == "rgb"

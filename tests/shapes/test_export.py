@@ -11,10 +11,19 @@ HEADERS = ["layer", "type", "output", "parameters", "MACs", "receptive field"]
 
 def test_csv_has_one_line_per_layer_and_the_totals():
     rows = network.summarize("seed_mnist_cnn")
-    table = list(csv.reader(io.StringIO(shapes_export.to_csv(rows, headers=HEADERS, total_label="합계"))))
+    data = shapes_export.to_csv(rows, headers=HEADERS, total_label="합계")
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == HEADERS and len(table) == len(rows) + 2
     assert table[1] == ["conv1", "conv", "32×28×28", "320", "225792", "3"]
     assert table[-1][0] == "합계" and table[-1][3] == "50186"
+
+
+def test_csv_is_utf8_with_a_bom_and_writes_translated_layer_types():
+    """Excel (Korean Windows too) reads a CSV as UTF-8 only with the BOM; ids like "conv" are not for people."""
+    rows = network.summarize("seed_mnist_cnn")
+    data = shapes_export.to_csv(rows, headers=HEADERS, kind_name={"conv": "합성곱"}.get)
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8-sig").splitlines()[1].startswith("conv1,합성곱,")
 
 
 def test_markdown_and_latex():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from explorer.core.i18n import translate
+from explorer.core.session import widget_key
 from explorer.shapes import quiz
 from tests.conftest import run_page
 
@@ -61,9 +62,8 @@ BAD_CALCULATOR_INPUTS = [
 @pytest.mark.parametrize(("changes", "key"), BAD_CALCULATOR_INPUTS, ids=[k for _, k in BAD_CALCULATOR_INPUTS])
 def test_bad_calculator_inputs_show_a_message_and_keep_the_previous_result(changes, key):
     at = run_page("shapes")
-    for widget_key, value in changes.items():
-        widget = (at.text_input(key=widget_key) if widget_key.endswith("padding")
-                  else at.number_input(key=widget_key))
+    for name, value in changes.items():
+        widget = at.text_input(key=name) if name.endswith("padding") else at.number_input(key=name)
         widget.set_value(value)
     at.run()
     assert not at.exception
@@ -79,7 +79,7 @@ def _fixed_part(key: str, lang: str = "en") -> str:
 
 def test_pooling_with_ceil_mode_and_a_bad_pool_padding():
     at = run_page("shapes")
-    at.segmented_control(key="shapes.calc.op").set_value("maxpool")
+    at.segmented_control(key=widget_key("shapes.calc.op", "en")).set_value("maxpool")
     at.number_input(key="shapes.calc.kh").set_value(2)
     at.number_input(key="shapes.calc.kw").set_value(2)
     at.number_input(key="shapes.calc.stride").set_value(2)
@@ -94,7 +94,7 @@ def test_pooling_with_ceil_mode_and_a_bad_pool_padding():
 @pytest.mark.parametrize("preset", ["seed_mnist_cnn", "lenet5", "alexnet", "vgg16"])
 def test_presets_load_and_are_verified(preset):
     at = run_page("shapes", lang="ko")
-    at.selectbox(key="shapes.net.preset").set_value(preset).run()
+    at.selectbox(key=widget_key("shapes.net.preset", "ko")).set_value(preset).run()
     assert not at.exception
     expected = {"seed_mnist_cnn": "50,186", "lenet5": "61,706", "alexnet": "60,965,224", "vgg16": "138,357,544"}
     assert _metric(at, "shapes.net.total_params", "ko") == expected[preset]

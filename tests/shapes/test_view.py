@@ -102,8 +102,10 @@ def test_summary_records_metrics_and_exports(lang):
     assert metrics[0] == (translate("shapes.net.total_params", lang), "50,186") and metrics[2][1] == "10"
     files = view.export_files(rows, lang=lang)
     assert [f[2] for f in files] == ["network.csv", "network.md", "network.tex"]
-    assert files[0][1].splitlines()[0] == ",".join(view.headers(lang=lang))
-    assert files[0][1].splitlines()[-1].startswith(translate("shapes.net.total", lang) + ",,,50186,")
+    csv_lines = files[0][1].decode("utf-8-sig").splitlines()
+    assert csv_lines[0] == ",".join(view.headers(lang=lang))
+    assert csv_lines[1].split(",")[1] == translate("shapes.kind.conv", lang)
+    assert csv_lines[-1].startswith(translate("shapes.net.total", lang) + ",,,50186,")
 
 
 def test_a_broken_network_is_marked_and_left_out_of_totals():
@@ -112,7 +114,7 @@ def test_a_broken_network_is_marked_and_left_out_of_totals():
     assert list(records[-1].values())[2] == "⚠"
     good_params = sum(r.params for r in rows[:-1])
     assert view.network_metrics(rows, lang="en")[0][1] == f"{good_params:,}"
-    assert len(view.export_files(rows, lang="en")[0][1].splitlines()) == 1 + 2 + 1   # headers, 2 good, total
+    assert len(view.export_files(rows, lang="en")[0][1].splitlines()) == 1 + 2 + 1  # headers, 2 good, total
     assert view.network_metrics(rows[-1:], lang="en")[2][1] == "—"
 
 
@@ -152,3 +154,15 @@ def test_quiz_feedback_scores_and_flags_non_numbers(lang):
     assert [level for level, _, _ in feedback] == ["error", *["success"] * (len(questions) - 2), "warning"]
     assert feedback[0][1].startswith("1. ") and "열" in feedback[0][1] and feedback[0][2] is None
     assert feedback[-1][2] == questions[-1].formula
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_quiz_blank_answers_are_unanswered_and_messages_name_the_field_in_the_language(lang):
+    questions = quiz.make_quiz(7)
+    answers = ["", "   ", "x", *(str(q.answer) for q in questions[3:])]
+    feedback, score = view.quiz_feedback(questions, answers, lang=lang)
+    assert [level for level, _, _ in feedback[:3]] == ["info", "info", "error"]
+    assert score == len(questions) - 3
+    assert translate("shapes.quiz.answer", lang) in feedback[2][1]
+    if lang == "ko":
+        assert "answer" not in " ".join(message for _, message, _ in feedback)

@@ -8,7 +8,8 @@ import streamlit as st
 
 from explorer.core import images
 from explorer.core.samples import sample_images
-from explorer.core.session import chart, get, t
+from explorer.core.session import chart, choice, get, t, through_app
+from explorer.kernels import editor
 from explorer.kernels import ops as kn
 from explorer.kernels import plots as kp
 from explorer.kernels import stepthrough as stp
@@ -17,63 +18,64 @@ NS = "kernel_lab"
 SOURCES = ("sample", "upload", "camera")  # option ids; labels come from kernel_lab.source_<id>
 POOL_TARGETS = ("output", "input")
 POOL_KINDS = ("max", "avg")
+PRESET, BASE, GRID, TEXT = f"{NS}.preset", f"{NS}.base_preset", f"{NS}.grid", f"{NS}.kernel_text"
+ROWS, COLS, VERSION = f"{NS}.rows", f"{NS}.cols", f"{NS}.editor_version"
 
 
-def _fixed(key_of):
-    """A format_func whose texts are translated now (AppTest calls it later, outside the session)."""
-    cache: dict = {}
-
-    def label(option) -> str:
-        if option not in cache:
-            cache[option] = t(key_of(option))
-        return cache[option]
-    return label
+def _text(prefix: str):
+    """An option's translated text, for `choice`."""
+    return lambda option: t(f"{prefix}{option}")
 
 
-def _frame(cells: list[list[object]]) -> pd.DataFrame:
-    """Editor data: float columns when every cell is a number, text otherwise (so bad cells show)."""
-    numeric = all(isinstance(c, (int, float)) and not isinstance(c, bool) for row in cells for c in row)
-    frame = pd.DataFrame(cells, columns=[str(i + 1) for i in range(len(cells[0]))])
-    return frame.astype(float) if numeric else frame.astype(str)
-
-
-def _set_grid(cells: list[list[object]]) -> None:
-    st.session_state[f"{NS}.grid"] = cells
-    st.session_state[f"{NS}.editor_version"] = st.session_state.get(f"{NS}.editor_version", 0) + 1
-    rows, cols = len(cells), len(cells[0]) if cells else 1
+def _set_grid(cells: list[list[str]], *, custom: bool = True, text: bool = True) -> None:
+    """New editor cells (callbacks only): the editor restarts from them, Rows/Cols and the text box follow."""
+    st.session_state[GRID] = cells
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+    rows, cols = len(cells), len(cells[0]) if cells else 0
     if 1 <= rows <= kn.MAX_SIZE and 1 <= cols <= kn.MAX_SIZE:
-        st.session_state[f"{NS}.rows"], st.session_state[f"{NS}.cols"] = rows, cols
+        st.session_state[ROWS], st.session_state[COLS] = rows, cols
+    if text:
+        st.session_state[TEXT] = editor.cells_text(cells)
+    if custom:
+        st.session_state[PRESET] = editor.CUSTOM
 
 
-def _load_preset() -> None:
-    _set_grid(kn.PRESETS[st.session_state[f"{NS}.preset"]].tolist())
+def _preset_chosen() -> None:
+    if st.session_state[PRESET] != editor.CUSTOM:
+        st.session_state[BASE] = st.session_state[PRESET]
+        _set_grid(editor.kernel_cells(kn.PRESETS[st.session_state[BASE]]), custom=False)
+
+
+def _reset() -> None:
+    st.session_state[PRESET] = st.session_state[BASE]
+    _set_grid(editor.kernel_cells(kn.PRESETS[st.session_state[BASE]]), custom=False)
+
+
+def _edited() -> None:
+    delta = st.session_state.get(f"{NS}.editor.{st.session_state.get(VERSION, 0)}") or {}
+    _set_grid(editor.apply_edits(st.session_state[GRID], delta.get("edited_rows", {})))
 
 
 def _resize() -> None:
-    old = np.asarray(st.session_state[f"{NS}.kernel"])
-    new = np.zeros((st.session_state[f"{NS}.rows"], st.session_state[f"{NS}.cols"]))
-    r, c = min(old.shape[0], new.shape[0]), min(old.shape[1], new.shape[1])
-    new[:r, :c] = old[:r, :c]
-    _set_grid(new.tolist())
+    _set_grid(editor.resized(st.session_state[GRID], st.session_state[ROWS], st.session_state[COLS]))
 
 
 def _normalise() -> None:
     try:
-        _set_grid(np.round(kn.normalize(st.session_state[f"{NS}.kernel"]), 6).tolist())
+        _set_grid(editor.kernel_cells(kn.normalize(kn.parse_kernel(st.session_state[GRID]))))
     except kn.KernelError as err:
         st.session_state[f"{NS}.notice"] = (err.key, err.params)
 
 
 def _randomise() -> None:
     rng = get(f"{NS}.rng", np.random.default_rng)  # per-session generator
-    _set_grid(kn.random_kernel(st.session_state[f"{NS}.rows"], st.session_state[f"{NS}.cols"], rng=rng).tolist())
+    _set_grid(editor.kernel_cells(kn.random_kernel(st.session_state[ROWS], st.session_state[COLS], rng=rng)))
 
 
 def _from_text() -> None:
-    cells = kn.parse_text_grid(st.session_state.get(f"{NS}.kernel_text", ""))
+    cells = kn.parse_text_grid(st.session_state.get(TEXT, ""))
     if cells:
-        st.session_state[f"{NS}.grid"] = cells
-        st.session_state[f"{NS}.editor_version"] = st.session_state.get(f"{NS}.editor_version", 0) + 1
+        _set_grid(cells, text=False)
 
 
 def _show_error(err: kn.KernelError | images.ImageError) -> None:
@@ -83,18 +85,18 @@ def _show_error(err: kn.KernelError | images.ImageError) -> None:
 
 def _new_image() -> np.ndarray | None:
     """The image from the chosen source if it is new and loads; errors are shown and remembered."""
-    source = st.radio(t(f"{NS}.source"), SOURCES, key=f"{NS}.source", horizontal=True,
-                      format_func=_fixed(lambda s: f"{NS}.source_{s}"))
+    source = choice("radio", t(f"{NS}.source"), SOURCES, key=f"{NS}.source", horizontal=True,
+                    format=_text(f"{NS}.source_"))
     samples = sample_images()
     ident, read = None, None
     if source == "sample":
-        name = st.selectbox(t(f"{NS}.sample"), list(samples), key=f"{NS}.sample",
-                            format_func=_fixed(lambda n: f"samples.{n}"))
+        name = choice("selectbox", t(f"{NS}.sample"), list(samples), key=f"{NS}.sample", format=_text("samples."))
         ident, read = ("sample", name), samples[name].read_bytes
     else:
-        widget = st.file_uploader if source == "upload" else st.camera_input
-        kwargs = {"type": list(images.EXTENSIONS)} if source == "upload" else {}
-        got = widget(t(f"{NS}.{source}"), key=f"{NS}.{source}", **kwargs)
+        if source == "upload":  # no type filter: Streamlit would refuse other files in English; we say why
+            got = st.file_uploader(t(f"{NS}.upload"), key=f"{NS}.upload", max_upload_size=images.UPLOAD_WIDGET_MB)
+        else:
+            got = st.camera_input(t(f"{NS}.camera"), key=f"{NS}.camera")
         if got is not None:
             ident, read = (source, got.file_id), got.getvalue
     if ident is None or ident == st.session_state.get(f"{NS}.source_id"):
@@ -114,51 +116,67 @@ def _new_image() -> np.ndarray | None:
 def _kernel_editor():
     """Preset picker + editable grid -> (parsed kernel or None when a cell is bad, slot for its figure)."""
     left, right = st.columns([3, 1])
-    preset = left.selectbox(t(f"{NS}.preset"), list(kn.PRESETS), key=f"{NS}.preset", on_change=_load_preset,
-                            format_func=_fixed(lambda n: kn.preset_label_key(n)))
-    left.caption(t(kn.preset_why_key(preset)))
+    with left:
+        preset = choice("selectbox", t(f"{NS}.preset"), [*kn.PRESETS, editor.CUSTOM], key=PRESET,
+                        format=lambda n: t(kn.preset_label_key(n) if n != editor.CUSTOM else f"{NS}.custom"),
+                        on_change=_preset_chosen)
+    left.caption(t(kn.preset_why_key(preset) if preset != editor.CUSTOM else f"{NS}.custom_why"))
     slot = right.empty()  # filled by the caller once the kernel in use is known
     with left.expander(t(f"{NS}.edit_kernel"), expanded=False):
         c1, c2 = st.columns(2)
-        c1.number_input(t(f"{NS}.rows"), 1, kn.MAX_SIZE, key=f"{NS}.rows", on_change=_resize)
-        c2.number_input(t(f"{NS}.cols"), 1, kn.MAX_SIZE, key=f"{NS}.cols", on_change=_resize)
+        c1.number_input(t(f"{NS}.rows"), 1, kn.MAX_SIZE, key=ROWS, on_change=_resize)
+        c2.number_input(t(f"{NS}.cols"), 1, kn.MAX_SIZE, key=COLS, on_change=_resize)
         b1, b2, b3 = st.columns(3)
-        b1.button(t(f"{NS}.reset"), key=f"{NS}.reset_button", on_click=_load_preset)
-        b2.button(t(f"{NS}.normalise"), key=f"{NS}.normalise_button", on_click=_normalise)
-        b3.button(t(f"{NS}.random"), key=f"{NS}.random_button", on_click=_randomise)
+        b1.button(t(f"{NS}.reset"), key=f"{NS}.reset_button", on_click=_reset, width="stretch")
+        b2.button(t(f"{NS}.normalise"), key=f"{NS}.normalise_button", on_click=_normalise, width="stretch")
+        b3.button(t(f"{NS}.random"), key=f"{NS}.random_button", on_click=_randomise, width="stretch")
         notice = st.session_state.pop(f"{NS}.notice", None)
         if notice:
             st.warning(t(notice[0], **notice[1]))
-        version = st.session_state.get(f"{NS}.editor_version", 0)
-        edited = st.data_editor(_frame(st.session_state[f"{NS}.grid"]), key=f"{NS}.editor.{version}",
-                                hide_index=True, num_rows="fixed")
-        st.text_area(t(f"{NS}.kernel_text"), key=f"{NS}.kernel_text", on_change=_from_text,
+        cells = st.session_state[GRID]
+        columns = [str(i + 1) for i in range(len(cells[0]))]
+        st.data_editor(pd.DataFrame(cells, columns=columns, dtype=str), key=f"{NS}.editor.{st.session_state[VERSION]}",
+                       hide_index=True, num_rows="fixed", on_change=_edited,
+                       column_config={c: st.column_config.TextColumn(c, width="small") for c in columns})
+        st.caption(t(f"{NS}.cells_help"))
+        st.text_area(t(f"{NS}.kernel_text"), key=TEXT, on_change=_from_text,
                      placeholder="-1 0 1\n-1 0 1\n-1 0 1", height=100)
     try:
-        return kn.parse_kernel(edited.to_numpy().tolist()), slot
+        return kn.parse_kernel(st.session_state[GRID]), slot
     except kn.KernelError as err:
-        _show_error(err)
-        return None, slot
+        bad = kn.check_cells(st.session_state[GRID])
+        for problem in [e for _, _, e in bad[:4]] or [err]:
+            st.error(f"{t('common.error_prefix')}: {t(problem.key, **problem.params)}")
+    if bad:
+        chart(st, kp.cells_figure(st.session_state[GRID], bad=[(r, c) for r, c, _ in bad],
+                                  title=t(f"{NS}.bad_cells")), key=f"{NS}.bad_cells", width="content")
+    st.info(t("common.kept_previous"))
+    return None, slot
 
 
 def _options() -> dict:
     """Colour mode and convolution options from the widgets (not validated here)."""
-    c1, c2, c3, c4, c5 = st.columns(5)
-    colour = c1.radio(t(f"{NS}.colour"), kn.COLOUR_MODES, key=f"{NS}.colour",
-                      format_func=_fixed(lambda m: f"{NS}.colour_{m}"))
-    stride = c2.number_input(t(f"{NS}.stride"), value=1, step=1, key=f"{NS}.stride")
-    same = c3.checkbox(t(f"{NS}.same"), key=f"{NS}.same", help=t(f"{NS}.same_help"))
-    padding = c3.number_input(t(f"{NS}.padding"), value=0, step=1, key=f"{NS}.padding", disabled=same)
-    dilation = c4.number_input(t(f"{NS}.dilation"), value=1, step=1, key=f"{NS}.dilation")
-    mode = c5.selectbox(t(f"{NS}.padding_mode"), kn.PADDING_MODES, key=f"{NS}.padding_mode",
-                        format_func=_fixed(lambda m: f"{NS}.mode_{m}"))
+    colour = choice("radio", t(f"{NS}.colour"), kn.COLOUR_MODES, key=f"{NS}.colour", horizontal=True,
+                    format=_text(f"{NS}.colour_"))
+    c1, c2, c3, c4 = st.columns(4)
+    stride = c1.number_input(t(f"{NS}.stride"), value=1, step=1, key=f"{NS}.stride")
+    padding = c2.number_input(t(f"{NS}.padding"), value=0, step=1, key=f"{NS}.padding",
+                              disabled=st.session_state.get(f"{NS}.same", False))
+    dilation = c3.number_input(t(f"{NS}.dilation"), value=1, step=1, key=f"{NS}.dilation")
+    bias = c4.number_input(t(f"{NS}.bias"), value=0.0, step=1.0, format="%g", key=f"{NS}.bias",
+                           help=t(f"{NS}.bias_help"))
+    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    same = c1.checkbox(t(f"{NS}.same"), key=f"{NS}.same", help=t(f"{NS}.same_help"))
+    with c2:
+        mode = choice("segmented_control", t(f"{NS}.padding_mode"), kn.PADDING_MODES, key=f"{NS}.padding_mode",
+                      format=_text(f"{NS}.mode_"))
     weights = (1 / 3, 1 / 3, 1 / 3)
     if colour == "depth":
         cols = st.columns(3)
         weights = tuple(cols[i].number_input(t(f"{NS}.depth_weight", channel="RGB"[i]), value=round(1 / 3, 4),
                                              step=0.1, format="%.4f", key=f"{NS}.depth_{i}") for i in range(3))
     return {"colour": colour, "stride": int(stride), "padding": "same" if same else int(padding),
-            "dilation": int(dilation), "padding_mode": mode, "channel_weights": weights}
+            "dilation": int(dilation), "padding_mode": mode, "channel_weights": weights, "bias": float(bias)}
 
 
 def _image_lab() -> None:
@@ -178,7 +196,6 @@ def _image_lab() -> None:
     except kn.KernelError as err:
         _show_error(err)
         raw = kn.filter_image(valid["preview"], valid["kernel"], **valid["options"])
-    st.session_state[f"{NS}.kernel"] = valid["kernel"]
     chart(slot, kp.kernel_figure(valid["kernel"], height=170), key=f"{NS}.kernel_fig")
     _show_result(valid, raw)
 
@@ -199,39 +216,47 @@ def _show_result(valid: dict, raw: np.ndarray) -> None:
     if options["colour"] == "gray":
         shown = np.rint(images.to_gray(shown)).astype(np.uint8)
     pads = kn.resolve_padding(options["padding"], kernel.shape, dilation=options["dilation"])
-    for n, k, p, sym in [(shown.shape[0], kernel.shape[0], pads[:2], "H"), (shown.shape[1], kernel.shape[1], pads[2:], "W")]:
+    for n, k, p, sym in [(shown.shape[0], kernel.shape[0], pads[:2], "H"),
+                         (shown.shape[1], kernel.shape[1], pads[2:], "W")]:
         st.latex(kn.size_formula(n, k, stride=options["stride"], pads=p, dilation=options["dilation"], symbol=sym))
-    mode = st.radio(t(f"{NS}.display"), kn.DISPLAY_MODES, key=f"{NS}.display", horizontal=True,
-                    format_func=_fixed(lambda m: f"{NS}.display_{m}"))
+    mode = choice("radio", t(f"{NS}.display"), kn.DISPLAY_MODES, key=f"{NS}.display", horizontal=True,
+                  format=_text(f"{NS}.display_"))
     display = kn.to_display(raw, mode=mode)
+    scale = kp.true_scale(shown.shape[:2])  # the same screen pixels per image pixel for input, output, pooled
+    st.caption(t(f"{NS}.true_scale", h=shown.shape[0], w=shown.shape[1], oh=raw.shape[0], ow=raw.shape[1]))
     left, right = st.columns(2)
-    chart(left, kp.image_figure(shown, raw=shown, source=_input_source(shown, options["colour"]),
+    chart(left, kp.image_figure(shown, raw=shown, source=_input_source(shown, options["colour"]), scale=scale,
                                 title=t(f"{NS}.input_title", h=shown.shape[0], w=shown.shape[1])),
-          key=f"{NS}.input_fig")
-    chart(right, kp.image_figure(display, raw=raw, title=t(f"{NS}.output_title", h=raw.shape[0], w=raw.shape[1])),
-          key=f"{NS}.output_fig")
-    chart(st, kp.histogram_figure(raw, title=t(f"{NS}.histogram")), key=f"{NS}.histogram_fig")
+          key=f"{NS}.input_fig", width="content")
+    chart(right, kp.image_figure(display, raw=raw, scale=scale,
+                                 title=t(f"{NS}.output_title", h=raw.shape[0], w=raw.shape[1])),
+          key=f"{NS}.output_fig", width="content")
+    chart(st, kp.histogram_figure(raw, title=t(f"{NS}.histogram"), x_title=t(f"{NS}.histogram_x"),
+                                  y_title=t(f"{NS}.histogram_y")), key=f"{NS}.histogram_fig")
     # PNG bytes are made only when a download is clicked (deferred data)
     st.download_button(t("common.download_png"), lambda: images.to_png(display), file_name="kernel_output.png",
                        mime="image/png", key=f"{NS}.download", on_click="ignore")
     if image.shape[0] * image.shape[1] > images.PREVIEW_PIXELS:
         st.caption(t(f"{NS}.preview_note", h=image.shape[0], w=image.shape[1]))
+        full = lambda: images.to_png(kn.to_display(kn.filter_image(image, kernel, **options), mode=mode))  # noqa: E731
         st.download_button(t(f"{NS}.download_full"), file_name="kernel_output_full.png", mime="image/png",
-                           data=lambda: images.to_png(kn.to_display(kn.filter_image(image, kernel, **options), mode=mode)),
-                           key=f"{NS}.download_full", on_click="ignore")
-    _pooling(shown, display, raw)
+                           data=full, key=f"{NS}.download_full", on_click="ignore")
+    _pooling(shown, raw, scale)
 
 
-def _pooling(shown: np.ndarray, display: np.ndarray, raw: np.ndarray) -> None:
+def _pooling(shown: np.ndarray, raw: np.ndarray, scale: float) -> None:
     st.subheader(t(f"{NS}.pooling"))
-    c1, c2, c3, c4, c5 = st.columns(5)
-    target = c1.radio(t(f"{NS}.pool_target"), POOL_TARGETS, key=f"{NS}.pool_target",
-                      format_func=_fixed(lambda s: f"{NS}.pool_{s}"))
-    kind = c2.radio(t(f"{NS}.pool_kind"), POOL_KINDS, key=f"{NS}.pool_kind",
-                    format_func=_fixed(lambda s: f"{NS}.pool_{s}"))
-    size = c3.number_input(t(f"{NS}.pool_size"), 1, 16, 2, key=f"{NS}.pool_size")
-    stride = c4.number_input(t(f"{NS}.pool_stride"), 1, 16, 2, key=f"{NS}.pool_stride")
-    padding = c5.number_input(t(f"{NS}.pool_padding"), 0, 8, 0, key=f"{NS}.pool_padding")
+    c1, c2 = st.columns(2)
+    with c1:
+        target = choice("radio", t(f"{NS}.pool_target"), POOL_TARGETS, key=f"{NS}.pool_target", horizontal=True,
+                        format=_text(f"{NS}.pool_"))
+    with c2:
+        kind = choice("radio", t(f"{NS}.pool_kind"), POOL_KINDS, key=f"{NS}.pool_kind", horizontal=True,
+                      format=_text(f"{NS}.pool_"))
+    c1, c2, c3 = st.columns(3)
+    size = c1.number_input(t(f"{NS}.pool_size"), 1, 16, 2, key=f"{NS}.pool_size")
+    stride = c2.number_input(t(f"{NS}.pool_stride"), 1, 16, 2, key=f"{NS}.pool_stride")
+    padding = c3.number_input(t(f"{NS}.pool_padding"), 0, 8, 0, key=f"{NS}.pool_padding")
     source = raw if target == "output" else shown.astype(np.float64)
     try:
         pooled = kn.pool(source, kind=kind, size=int(size), stride=int(stride), padding=int(padding))
@@ -241,14 +266,23 @@ def _pooling(shown: np.ndarray, display: np.ndarray, raw: np.ndarray) -> None:
     mode = st.session_state[f"{NS}.display"] if target == "output" else "clip"
     st.caption(t(f"{NS}.pool_sizes", h=source.shape[0], w=source.shape[1], oh=pooled.shape[0], ow=pooled.shape[1],
                  ratio=f"{source.shape[0] * source.shape[1] / max(pooled.shape[0] * pooled.shape[1], 1):.1f}"))
-    chart(st, kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, height=320,
+    chart(st, kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, scale=scale,
                               title=t(f"{NS}.pool_title", h=pooled.shape[0], w=pooled.shape[1])),
-          key=f"{NS}.pool_fig")
+          key=f"{NS}.pool_fig", width="content")
+
+
+def _numbers_editor(values: np.ndarray, key: str) -> np.ndarray:
+    """An editable grid of numbers typed as text (fractions welcome); KernelError names a bad cell."""
+    cells = editor.kernel_cells(values)
+    columns = [str(i + 1) for i in range(len(cells[0]))]
+    edited = st.data_editor(pd.DataFrame(cells, columns=columns, dtype=str), key=key, hide_index=True,
+                            column_config={c: st.column_config.TextColumn(c, width="small") for c in columns})
+    return kn.parse_kernel(edited.to_numpy().tolist())
 
 
 def _step_through() -> None:
-    name = st.selectbox(t(f"{NS}.example"), list(stp.EXAMPLES), key=f"{NS}.example",
-                        format_func=_fixed(lambda n: f"{NS}.example.{n}"))
+    name = choice("selectbox", t(f"{NS}.example"), list(stp.EXAMPLES), key=f"{NS}.example",
+                  format=_text(f"{NS}.example."))
     ex = stp.EXAMPLES[name]
     st.caption(t(f"{NS}.example_note.{name}"))
     c1, c2 = st.columns(2)
@@ -257,11 +291,9 @@ def _step_through() -> None:
     matrix, kernel = ex.matrix, ex.kernel
     with st.expander(t(f"{NS}.edit_numbers")):
         try:
-            matrix = kn.parse_kernel(st.data_editor(_frame(ex.matrix.tolist()), key=f"{NS}.st_matrix.{name}",
-                                                    hide_index=True).to_numpy().tolist())
+            matrix = _numbers_editor(ex.matrix, f"{NS}.st_matrix.{name}")
             if ex.kernel is not None:
-                kernel = kn.parse_kernel(st.data_editor(_frame(ex.kernel.tolist()), key=f"{NS}.st_kernel.{name}",
-                                                        hide_index=True).to_numpy().tolist())
+                kernel = _numbers_editor(ex.kernel, f"{NS}.st_kernel.{name}")
         except kn.KernelError as err:
             _show_error(err)
             matrix, kernel = ex.matrix, ex.kernel
@@ -303,17 +335,18 @@ def _stepper(all_steps, matrix, kernel, ex, padding: int, playing: bool) -> None
 
 
 def main() -> None:
+    through_app()
     st.title(t(f"{NS}.title"))
     st.markdown(t(f"{NS}.intro"))
     if f"{NS}.valid" not in st.session_state:
         first = next(iter(sample_images().values()))
-        start = kn.PRESETS[st.session_state.setdefault(f"{NS}.preset", "lecture_vertical_edge")]
+        st.session_state[PRESET] = st.session_state[BASE] = "lecture_vertical_edge"
+        start = kn.PRESETS[st.session_state[BASE]]
         image = images.load_image(first.read_bytes())
         st.session_state[f"{NS}.valid"] = {"image": image, "preview": images.preview(image), "kernel": start,
                                            "options": {"colour": "rgb", "stride": 1, "padding": 0, "dilation": 1,
                                                        "padding_mode": "zeros"}}
-        st.session_state[f"{NS}.kernel"] = start
-        _set_grid(start.tolist())
+        _set_grid(editor.kernel_cells(start), custom=False)
     lab, steps_tab = st.tabs([t(f"{NS}.tab_lab"), t(f"{NS}.tab_steps")])
     with lab:
         _image_lab()
