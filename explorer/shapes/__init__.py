@@ -2,8 +2,10 @@
 comparisons (`compare`), the quiz (`quiz`), exports (`export`), the page's texts (`view`), figures (`plots`)."""
 
 from explorer.shapes.network import (
+    LAYER_KINDS,
     PRESETS,
     Layer,
+    Row,
     build_module,
     summarize,
     totals,
@@ -11,4 +13,5 @@ from explorer.shapes.network import (
 )
 from explorer.shapes.sizes import ShapeError, conv_output_size
 
-__all__ = ["PRESETS", "Layer", "ShapeError", "build_module", "conv_output_size", "summarize", "totals", "verify"]
+__all__ = ["LAYER_KINDS", "PRESETS", "Layer", "Row", "ShapeError", "build_module", "conv_output_size", "summarize",
+           "totals", "verify"]

@@ -33,7 +33,10 @@ from explorer.shapes.sizes import (
 
 LAYER_KINDS: tuple[str, ...] = (
     "conv", "maxpool", "avgpool", "relu", "sigmoid", "tanh", "flatten", "linear", "dropout", "batchnorm",
+    "gap", "leaky_relu",
 )
+ELEMENTWISE_KINDS = ("relu", "sigmoid", "tanh", "leaky_relu", "dropout")  # output shape = input shape
+LEAKY_SLOPE = 0.01                       # leaky ReLU's slope for negative inputs (PyTorch's default)
 PARAMETRIC_KINDS = ("conv", "linear")   # layers whose `out` (filters / features) must be given
 MAX_LAYERS = 200                         # longer lists are refused by summarize()
 MAX_CPU_PARAMS = 20_000_000              # above: verify on the meta device (no weights allocated)
@@ -199,7 +202,7 @@ def _step(layer: Layer, shape: Shape, rf: tuple[Pair, Pair] | None) -> dict[str,
     kind = layer.kind
     if kind not in LAYER_KINDS:
         raise ShapeError("shapes.err.unknown_kind", kind=kind)
-    if kind in ("relu", "sigmoid", "tanh", "dropout"):
+    if kind in ELEMENTWISE_KINDS:
         if kind == "dropout" and not 0 <= layer.p < 1:
             raise ShapeError("shapes.err.dropout", value=layer.p)
         return {"output_shape": shape, "rf": rf}
@@ -215,6 +218,8 @@ def _step(layer: Layer, shape: Shape, rf: tuple[Pair, Pair] | None) -> dict[str,
                 "kernel_shape": (out, shape[0]), "rf": None}
     if len(shape) != 3:
         raise ShapeError("shapes.err.needs_feature_map", kind=kind)
+    if kind == "gap":  # global average pooling: each channel's H×W map -> its mean
+        return {"output_shape": (shape[0],), "rf": None}
     c, h, w = shape
     (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.strides(), layer.dilation
     pad = layer.padding if isinstance(layer.padding, str) else tuple(layer.padding)
@@ -304,6 +309,10 @@ def _module(layer: Layer, shape: Shape, device: str) -> nn.Module:
         return (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0], **kw)
     if kind == "dropout":
         return nn.Dropout(layer.p)
+    if kind == "gap":
+        return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())  # (B, C, H, W) -> (B, C)
+    if kind == "leaky_relu":
+        return nn.LeakyReLU(LEAKY_SLOPE)
     return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "flatten": nn.Flatten}[kind]()
 
 

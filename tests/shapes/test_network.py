@@ -89,8 +89,8 @@ def _random_network(rng: random.Random) -> tuple[list[Layer], tuple[int, int, in
             layers.append(network.pool(k, kind=rng.choice(["maxpool", "avgpool"]), stride=rng.randint(1, 3),
                                       padding=rng.randint(0, k // 2), ceil_mode=rng.random() < 0.5))
         else:
-            layers.append(Layer(rng.choice(["relu", "sigmoid", "tanh", "batchnorm", "dropout"])))
-    layers += [Layer("flatten"), network.linear(rng.randint(1, 7))]
+            layers.append(Layer(rng.choice(["relu", "sigmoid", "tanh", "batchnorm", "dropout", "leaky_relu"])))
+    layers += [Layer(rng.choice(["flatten", "gap"])), network.linear(rng.randint(1, 7))]
     return layers, (rng.randint(1, 3), rng.randint(8, 30), rng.randint(8, 30))
 
 
@@ -112,6 +112,24 @@ def test_summarize_matches_torch_on_random_networks():
         assert [sum(p.numel() for p in m.parameters()) for m in model] == [r.params for r in rows]
         checked += 1
     assert checked > 30
+
+
+def test_global_average_pooling_and_leaky_relu_match_torch():
+    layers = [network.conv(6, 3, padding=1), Layer("leaky_relu"), Layer("gap"), Layer("batchnorm"),
+              network.linear(4)]
+    rows = network.summarize(layers, (2, 9, 7))
+    assert [r.output_shape for r in rows] == [(6, 9, 7), (6, 9, 7), (6,), (6,), (4,)]
+    assert [r.params for r in rows] == [6 * 2 * 9 + 6, 0, 0, 12, 6 * 4 + 4]
+    assert rows[2].receptive_field is None and rows[2].macs == 0
+    assert network.verify(layers, (2, 9, 7)).matches
+    model = network.build_module(layers, (2, 9, 7))
+    gap, leaky = model[2], model[1]
+    x = torch.randn(3, 6, 9, 7, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(gap(x), x.mean(dim=(2, 3)))  # each channel's map -> its mean
+    assert torch.equal(leaky(-x), nn.functional.leaky_relu(-x, 0.01))
+    with pytest.raises(sizes.LayerError) as info:
+        network.summarize([Layer("flatten"), Layer("gap")], (2, 9, 7))
+    assert (info.value.key, info.value.index) == ("shapes.err.needs_feature_map", 1)
 
 
 def _torch_receptive_field(layers, shape) -> int:
