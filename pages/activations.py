@@ -11,6 +11,7 @@ from streamlit.errors import StreamlitAPIException
 from explorer.activations import digits, imagenet, inside, plots
 from explorer.core.data import load_embedded
 from explorer.core.figures import SIGNED_LEGEND_KEY
+from explorer.core.models import layer_kind, numbered
 from explorer.core.images import UPLOAD_WIDGET_MB, ImageError, load_image, to_png
 from explorer.core.samples import sample_images
 from explorer.core.session import chart, choice, drawing_pad, t, through_app
@@ -42,13 +43,14 @@ def _imagenet_model(arch: str):
 
 def _model():
     """The model trained in this session (Train page) if there is one, else the bundled SeedCNN."""
-    trainer = st.session_state.get("train.trainer")
-    if trainer is not None and getattr(trainer, "step_count", 0) > 0:
+    runner = st.session_state.get("train.runner")  # the Train page's run (explorer.training.Runner)
+    steps = runner.snapshot.step if runner is not None and runner.snapshot is not None else 0
+    if steps > 0 and runner.alive:
         choice_ = choice("radio", t(f"{NS}.model"), MODELS, key=f"{NS}.model", horizontal=True,
                          format=lambda m: t(f"{NS}.model.{m}"))
         if choice_ == "session":
-            return inside.snapshot_model(trainer), t(f"{NS}.model.session_note", steps=trainer.step_count,
-                                                      model=t(f"train.model.{trainer.config.model}"))
+            return inside.snapshot_model(runner), t(f"{NS}.model.session_note", steps=steps,
+                                                     model=t(f"train.model.{runner.config.model}"))
     info = inside.bundled_info()  # a private copy: hooks never touch the model other sessions share
     return copy.deepcopy(_bundled_model()), t(f"{NS}.model.bundled_note", accuracy=f"{info['test_accuracy']:.1%}",
                                               n=info["test_images"])
@@ -146,19 +148,20 @@ def _show_layers(model, result: digits.Preprocessed) -> None:
     st.subheader(t(f"{NS}.layers"))
     shared = st.toggle(t(f"{NS}.shared_scale"), value=True, key=f"{NS}.shared_scale")
     maps = inside.feature_maps(model, inside.to_input(result.digit))
-    labels = inside.layer_labels(model)
+    labels = inside.layer_labels(model)  # ids ("conv1") for chart keys; names in the user's language below
     modules = inside.feature_layers(model)
-    shown = [n for n in maps if inside.layer_kind(modules[n]) in ("conv", "pool")]
+    names = {n: t(f"common.layer.{kind}", n=i) for n, (kind, i) in zip(modules, numbered(modules.values()))}
+    shown = [n for n in maps if layer_kind(modules[n]) in ("conv", "pool")]
     zrange = (min(float(maps[n].min()) for n in shown), max(float(maps[n].max()) for n in shown))
     hover = _hover(t(f"{NS}.hover_map"))
     for name in shown:
         a = maps[name][0]
-        title = t(f"{NS}.layer_title", label=labels[name], shape=" × ".join(map(str, a.shape)))
+        title = t(f"{NS}.layer_title", label=names[name], shape=" × ".join(map(str, a.shape)))
         grid = plots.feature_grid(a, title=title, shared_scale=shared, zrange=zrange, hover=hover)
-        if inside.layer_kind(modules[name]) == "conv":
+        if layer_kind(modules[name]) == "conv":
             left, right = st.columns([1, 2])
             with left:
-                _chart(plots.filter_grid(modules[name].weight, title=t(f"{NS}.filters", label=labels[name]),
+                _chart(plots.filter_grid(modules[name].weight, title=t(f"{NS}.filters", label=names[name]),
                                          hover=_hover(t(f"{NS}.hover_filter"))), f"filters_{labels[name]}")
                 st.caption(t(SIGNED_LEGEND_KEY))
             with right:
@@ -168,7 +171,7 @@ def _show_layers(model, result: digits.Preprocessed) -> None:
     st.caption(t(f"{NS}.shared_scale_help"))
     _show_presets(model)
     st.subheader(t(f"{NS}.stats"))
-    rows = [{t(f"{NS}.stats.layer"): labels[s.name], t(f"{NS}.stats.shape"): " × ".join(map(str, s.shape)),
+    rows = [{t(f"{NS}.stats.layer"): names[s.name], t(f"{NS}.stats.shape"): " × ".join(map(str, s.shape)),
              t(f"{NS}.stats.mean"): s.mean, t(f"{NS}.stats.std"): s.std, t(f"{NS}.stats.min"): s.min,
              t(f"{NS}.stats.max"): s.max, t(f"{NS}.stats.zero"): s.zero_fraction,
              t(f"{NS}.stats.dead"): s.dead_channels} for s in inside.layer_stats(maps)]

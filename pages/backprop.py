@@ -78,8 +78,9 @@ def _inputs() -> dict:
             c_src.number_input(t("backprop.mnist_index"), 0, 9999, 0, key=f"{NS}.mnist_index")
             c_src.slider(t("backprop.crop_row"), 0, 22, 11, key=f"{NS}.crop_row")
             c_src.slider(t("backprop.crop_col"), 0, 22, 11, key=f"{NS}.crop_col")
-        c_src.button(t("backprop.load"), key=f"{NS}.load", on_click=_load_x)
-        c_src.button(t("backprop.reset"), key=f"{NS}.reset", on_click=_reset)
+        with st.container(horizontal=True):  # buttons as wide as their text
+            st.button(t("backprop.load"), key=f"{NS}.load", on_click=_load_x, icon=":material/input:")
+            st.button(t("backprop.reset"), key=f"{NS}.reset", on_click=_reset, icon=":material/restart_alt:")
     if reason := st.session_state.pop(f"{NS}.load_error", None):
         st.error(t("backprop.error.mnist", reason=reason))
     try:
@@ -96,12 +97,12 @@ def _stepper(inputs: dict, total: int) -> None:
     key = f"{NS}.step"
     if st.session_state.get(f"{NS}.play") and st.session_state[key] < total:
         st.session_state[key] += 1
-    c_prev, c_next, c_slider = st.columns([1.3, 1.3, 6], vertical_alignment="bottom")
-    c_prev.button(t("backprop.prev"), key=f"{NS}.prev", width="stretch",
+    with st.container(horizontal=True, vertical_alignment="bottom"):  # buttons as wide as their text
+        st.button(t("backprop.prev"), key=f"{NS}.prev", icon=":material/chevron_left:",
                   on_click=lambda: st.session_state.update({key: max(1, st.session_state[key] - 1)}))
-    c_next.button(t("backprop.next"), key=f"{NS}.next", width="stretch",
+        st.button(t("backprop.next"), key=f"{NS}.next", icon=":material/chevron_right:",
                   on_click=lambda: st.session_state.update({key: min(total, st.session_state[key] + 1)}))
-    n = c_slider.slider(t("backprop.step_slider"), 1, total, key=key)
+        n = st.slider(t("backprop.step_slider"), 1, total, key=key)
     c_focus, c_weight = st.columns(2)
     focus = c_focus.select_slider(t("backprop.focus"), range(16), key=f"{NS}.focus",
                                   format_func=lambda i: f"({i // 4}, {i % 4})")
@@ -116,10 +117,10 @@ def _stepper(inputs: dict, total: int) -> None:
     st.markdown(t(step.explain_key))
     if step.id in ("pool", "unpool") and inputs["pooling"] == "max":
         st.info(t("backprop.ties_note"))
-    columns = st.columns(len(step.arrays))
-    for i, (name, arr) in enumerate(step.arrays.items()):
-        fig = plots.grid_figure(arr, title=name, highlight=step.highlight.get(name))
-        chart(columns[i], fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False})
+    with st.container(horizontal=True, gap="medium"):  # grids as wide as their cells, wrapping when needed
+        for i, (name, arr) in enumerate(step.arrays.items()):
+            fig = plots.grid_figure(arr, title=name, highlight=step.highlight.get(name))
+            chart(st, fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False}, width="content")
 
 
 def main() -> None:

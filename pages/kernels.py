@@ -165,7 +165,7 @@ def _options() -> dict:
     dilation = c3.number_input(t(f"{NS}.dilation"), value=1, step=1, key=f"{NS}.dilation")
     bias = c4.number_input(t(f"{NS}.bias"), value=0.0, step=1.0, format="%g", key=f"{NS}.bias",
                            help=t(f"{NS}.bias_help"))
-    c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     same = c1.checkbox(t(f"{NS}.same"), key=f"{NS}.same", help=t(f"{NS}.same_help"))
     with c2:
         mode = choice("segmented_control", t(f"{NS}.padding_mode"), kn.PADDING_MODES, key=f"{NS}.padding_mode",

@@ -35,13 +35,13 @@ def _calc_inputs() -> dict:
     cols = st.columns(6)
     values = {f: cols[i].number_input(t(f"shapes.calc.{f}"), value=defaults[f], step=1, key=f"shapes.calc.{f}")
               for i, f in enumerate(CALC_FIELDS)}
-    cols = st.columns([2, 2, 1])
+    cols = st.columns([2, 3], vertical_alignment="bottom")
     values["padding"] = cols[0].text_input(t("shapes.calc.padding"), value="0", key="shapes.calc.padding",
                                            help=t("shapes.calc.padding_help"))
     with cols[1]:
         values["op"] = choice("segmented_control", t("shapes.calc.op"), OPS, key="shapes.calc.op",
                               format=_labeler("shapes.kind"))
-    values["ceil"] = cols[2].toggle(t("shapes.calc.ceil"), key="shapes.calc.ceil")
+    values["ceil"] = st.toggle(t("shapes.calc.ceil"), key="shapes.calc.ceil")
     return values
 
 

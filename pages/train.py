@@ -1,37 +1,30 @@
-"""Train MNIST live: the lectures' CNN learns while curves, filters and feature maps update."""
+"""Train MNIST live: the lectures' CNN learns in a worker process while curves, filters and feature maps
+update here."""
 
 from __future__ import annotations
-
-import math
 
 import streamlit as st
 
 from explorer.core.data import load_mnist
-from explorer.core.i18n import translate
+from explorer.core.figures import SIGNED_LEGEND_KEY
 from explorer.core.models import MODELS
-from explorer.core.session import chart, lang, t, through_app
-from explorer.training import (
-    CheckpointError,
-    Runner,
-    TrainConfig,
-    Trainer,
-    TrainingError,
-    plots,
-    save_checkpoint,
-)
+from explorer.core.session import chart, choice, t, through_app
+from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
+from explorer.training import plots
 from explorer.training.config import OPTIMIZERS, SCHEDULES
-from explorer.training.runner import max_trainings
-from explorer.training.trainer import apply_checkpoint
+from explorer.training.runner import controls, max_trainings
+from explorer.training.worker import Data
 
-POLL_S = 0.5  # live view refresh: 2 Hz
+NS = "train"
+POLL_S = 0.5  # live view refresh: 2 Hz (also the worker's heartbeat)
+RUNNER, DATA, WATCH = f"{NS}.runner", f"{NS}.data", f"{NS}.watch"
 UPLOAD_WIDGET_MB = 100  # checkpoints up to MAX_CHECKPOINT_BYTES (64 MB) load; up to this they get our own message
-TRAINER, RUNNER, DATA = "train.trainer", "train.runner", "train.data"
 
 
 def load_data():
-    """(train, test) for this session; tests inject small data under ``train.data``."""
+    """(train, test) for this page's pictures; tests inject small data under ``train.data``."""
     if DATA not in st.session_state:
-        bar = st.progress(0.0, text=t("train.loading"))
+        bar = st.progress(0.0, text=t(f"{NS}.loading"))
 
         def progress(done: int, total: int) -> None:
             bar.progress(min(1.0, done / max(total, 1)), text=t("common.data_downloading",
@@ -39,6 +32,13 @@ def load_data():
         st.session_state[DATA] = (load_mnist("train", progress=progress), load_mnist("test"))
         bar.empty()
     return st.session_state[DATA]
+
+
+def worker_data(train, test) -> Data:
+    """What the worker trains on: MNIST as the page has it (the worker reads the same files), or arrays."""
+    if getattr(train, "kind", None) in ("full", "embedded"):
+        return Data("mnist")
+    return Data("arrays", train.images, train.labels, test.images, test.labels)
 
 
 def data_caption(train, test) -> None:
@@ -50,187 +50,206 @@ def data_caption(train, test) -> None:
         st.caption(t("common.data_source.embedded", n_train=len(train.labels), n_test=len(test.labels)))
 
 
-def labels(prefix: str):
-    """format_func bound to this run's language (AppTest calls it outside the run)."""
-    code = lang()
-    return lambda value: translate(f"{prefix}.{value}", code)
-
-
 def settings() -> TrainConfig | None:
     """The hyperparameter widgets as a config (None, with a message, when they are invalid)."""
     d = TrainConfig()
-    with st.expander(t("train.settings"), expanded=False):
+    with st.expander(t(f"{NS}.settings"), expanded=False, key=f"{NS}.settings_open"):
         c = st.columns(3)
-        model = c[0].selectbox(t("train.model"), list(MODELS), key="train.model",
-                               format_func=labels("train.model"))
-        optimizer = c[1].selectbox(t("train.optimizer"), OPTIMIZERS, key="train.optimizer",
-                                   format_func=labels("train.optimizer"))
-        schedule = c[2].selectbox(t("train.schedule"), SCHEDULES, key="train.schedule",
-                                  format_func=labels("train.schedule"))
+        options = {"model": list(MODELS), "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+        chosen = {name: choice("selectbox", t(f"{NS}.{name}"), values, key=f"{NS}.{name}", where=col,
+                               format=lambda v, n=name: t(f"{NS}.{n}.{v}"))
+                  for col, (name, values) in zip(c, options.items())}
         c = st.columns(5)
-        lr = c[0].number_input(t("train.lr"), value=d.lr, min_value=0.0, format="%.5f", step=0.0005, key="train.lr")
-        batch = c[1].number_input(t("train.batch_size"), 1, 1000, d.batch_size, key="train.batch_size")
-        epochs = c[2].number_input(t("train.epochs"), 1, 100, d.epochs, key="train.epochs")
-        seed = c[3].number_input(t("train.seed"), 0, 2**31 - 1, d.seed, key="train.seed")
-        size = c[4].number_input(t("train.train_size"), 0, 60000, 0, step=500, key="train.train_size")
-        augment = st.checkbox(t("train.augment"), value=d.augment, key="train.augment")
+        lr = c[0].number_input(t(f"{NS}.lr"), value=d.lr, min_value=0.0, format="%.5f", step=0.0005, key=f"{NS}.lr")
+        batch = c[1].number_input(t(f"{NS}.batch_size"), 1, 1000, d.batch_size, key=f"{NS}.batch_size")
+        epochs = c[2].number_input(t(f"{NS}.epochs"), 1, 100, d.epochs, key=f"{NS}.epochs")
+        seed = c[3].number_input(t(f"{NS}.seed"), 0, 2**31 - 1, d.seed, key=f"{NS}.seed")
+        size = c[4].number_input(t(f"{NS}.train_size"), 0, 60000, 0, step=500, key=f"{NS}.train_size")
+        augment = st.checkbox(t(f"{NS}.augment"), value=d.augment, key=f"{NS}.augment")
     try:
-        return TrainConfig(model=model, optimizer=optimizer, lr=float(lr), batch_size=int(batch),
-                           epochs=int(epochs), seed=int(seed), train_size=int(size) or None,
-                           augment=augment, schedule=schedule)
+        return TrainConfig(lr=float(lr), batch_size=int(batch), epochs=int(epochs), seed=int(seed),
+                           train_size=int(size) or None, augment=augment, **chosen)
     except TrainingError as err:
         st.error(t(err.key, **err.params))
         return None
 
 
-def fresh(config: TrainConfig, train, test) -> None:
+def fresh(config: TrainConfig, train, test) -> Runner:
+    """A new run (its own worker process) with ``config``; the old one, if any, is ended."""
     old = st.session_state.get(RUNNER)
     if old is not None:
-        old.pause()
-    trainer = Trainer(config, train, test)
-    st.session_state[TRAINER], st.session_state[RUNNER] = trainer, Runner(trainer)
+        old.stop()
+    runner = st.session_state[RUNNER] = Runner(config, worker_data(train, test))
+    runner.refresh(watched())
+    return runner
 
 
-def controls(config: TrainConfig | None, train, test) -> None:
-    runner: Runner = st.session_state[RUNNER]
-    trainer = runner.trainer
-    c = st.columns(3)
-    start = c[0].button(t("train.resume" if trainer.step_count else "train.start"), key="train.start",
-                        type="primary", width="stretch")
-    pause = c[1].button(t("train.pause"), key="train.pause", width="stretch")
-    reset = c[2].button(t("train.reset"), key="train.reset", width="stretch")
-    if reset and config is not None:
-        fresh(config, train, test)
-    elif pause:
-        runner.pause()
-    elif start:
-        if runner.running:
-            st.info(t("train.already_running"))
-            return
-        if config is not None and config != trainer.config and trainer.step_count == 0:
-            fresh(config, train, test)  # nothing trained yet: take the new settings at once
-            runner = st.session_state[RUNNER]
-        if not runner.start():
-            st.warning(t("train.queued", n=max_trainings()))
-    if config is not None and config != st.session_state[TRAINER].config and st.session_state[TRAINER].step_count:
-        st.info(t("train.pending_changes"))
+def watched() -> tuple[int, int]:
+    """(test image index, channels per layer) whose feature maps the worker sends."""
+    return int(st.session_state.get(f"{NS}.image", 0)), int(st.session_state.get(f"{NS}.channels", 8))
+
+
+def _start() -> None:
+    runner, config = st.session_state[RUNNER], st.session_state.get(f"{NS}.config")
+    if config is not None and config != runner.config and controls(runner).phase == "not_started":
+        runner = fresh(config, *load_data())  # nothing trained yet: take the new settings at once
+    if not runner.start():
+        st.session_state[f"{NS}.notice"] = (f"{NS}.queued", {"n": max_trainings()})
+
+
+def _pause() -> None:
+    st.session_state[RUNNER].pause()
+
+
+def _reset() -> None:
+    fresh(st.session_state.get(f"{NS}.config") or st.session_state[RUNNER].config, *load_data())
+
+
+def buttons(runner: Runner, config: TrainConfig | None) -> None:
+    """Start/Resume, Pause, Reset: one state decides every label and which buttons work. The clicks are
+    handled in callbacks, before the page is drawn, so the labels show the state the click made."""
+    st.session_state[f"{NS}.config"] = config
+    c = controls(runner)
+    changed = config is not None and config != runner.config
+    cols = st.columns(3)
+    cols[0].button(t(c.start_label), key=f"{NS}.start", type="primary", width="stretch",
+                   disabled=not c.start_enabled, on_click=_start)
+    cols[1].button(t(f"{NS}.pause"), key=f"{NS}.pause", width="stretch", disabled=not c.pause_enabled,
+                   on_click=_pause)
+    cols[2].button(t(f"{NS}.reset"), key=f"{NS}.reset", width="stretch", disabled=not (c.reset_enabled or changed),
+                   on_click=_reset)
+    if notice := st.session_state.pop(f"{NS}.notice", None):
+        st.warning(t(notice[0], **notice[1]))
+    if changed and c.phase != "not_started":
+        st.info(t(f"{NS}.pending_changes"))
 
 
 def status(runner: Runner) -> None:
-    trainer, snap = runner.trainer, runner.trainer.snapshot()
-    eta = t("train.eta_unknown") if not math.isfinite(snap.eta_s) else f"{int(snap.eta_s) // 60}:{int(snap.eta_s) % 60:02d}"
+    snap, c = runner.snapshot, controls(runner)
+    eta = plots.eta_text(snap.eta_s) or t(f"{NS}.eta_unknown")
     st.progress(snap.step / max(1, snap.total_steps), text=t(
-        "train.progress", epoch=min(snap.epoch + 1, snap.epochs), epochs=snap.epochs, step=snap.step,
+        f"{NS}.progress", epoch=min(snap.epoch + 1, snap.epochs), epochs=snap.epochs, step=snap.step,
         total=snap.total_steps, ips=f"{snap.images_per_s:,.0f}", eta=eta))
-    if snap.error is not None:
-        st.error(t(snap.error.key, **snap.error.params))
-    elif snap.finished:
-        st.success(t("train.finished", epochs=snap.epochs, accuracy=f"{trainer.evaluation.accuracy:.2%}"))
-    elif runner.state == "abandoned":
-        st.warning(t("train.abandoned"))
-    elif not runner.running:
-        st.caption(t("train.paused", step=snap.step) if snap.step else t("train.not_started"))
+    accuracy = f"{runner.evaluation.accuracy:.2%}" if runner.evaluation is not None else "—"
+    error = t(runner.error.key, **runner.error.params) if runner.error is not None else ""
+    text = t(c.status, step=snap.step, epochs=snap.epochs, accuracy=accuracy, error=error)
+    {"failed": st.error, "finished": st.success}.get(c.phase, st.info if c.phase == "paused" else st.caption)(text)
 
 
-def live_view(runner: Runner, image_index: int, channels: int) -> None:
+def layer_name(label: tuple[str, int]) -> str:
+    kind, n = label
+    return t(f"common.layer.{kind}", n=n)
+
+
+def live_view(runner: Runner, test) -> None:
     """Everything that moves while training; re-run every POLL_S seconds by its fragment."""
-    runner.heartbeat()
-    if st.session_state.get("train.polling") and not runner.running:
-        st.session_state["train.polling"] = False
-        st.rerun()  # training ended: one full run stops the polling
-    trainer, snap = runner.trainer, runner.trainer.snapshot()
+    runner.poll(watched())
+    if st.session_state.get(f"{NS}.polling") and not runner.running:
+        st.session_state[f"{NS}.polling"] = False
+        st.rerun()  # training ended: one full run updates the buttons and stops the polling
+    snap = runner.snapshot
     status(runner)
-    st.subheader(t("train.curves"))
+    st.subheader(t(f"{NS}.curves"))
     chart(st, plots.curves_figure(
-        snap.history, loss_title=t("train.loss"), accuracy_title=t("train.accuracy"),
-        step_title=t("train.step_axis"), train_name=t("train.train_curve"),
-        train_epoch_name=t("train.train_epoch_curve"), test_name=t("train.test_curve")), key="train.curves_chart")
+        snap.history, loss_title=t(f"{NS}.loss"), accuracy_title=t(f"{NS}.accuracy"),
+        step_title=t(f"{NS}.step_axis"), train_name=t(f"{NS}.train_curve"),
+        train_epoch_name=t(f"{NS}.train_epoch_curve"), test_name=t(f"{NS}.test_curve")), key=f"{NS}.curves_chart")
     left, right = st.columns([2, 3])
     with left:
-        st.subheader(t("train.filters"))
+        st.subheader(t(f"{NS}.filters"))
         for i, weights in enumerate(snap.filters[:2]):
-            title = (t("train.filters1", n=weights.shape[0]) if weights.shape[1] == 1
-                     else t("train.filters2", n=weights.shape[0], c=weights.shape[1]))
-            chart(st, plots.filters_figure(weights, title=title), key=f"train.filters_chart{i}")
+            st.caption(t(f"{NS}.filters1", n=weights.shape[0], k=weights.shape[-1]) if weights.shape[1] == 1
+                       else t(f"{NS}.filters2", n=weights.shape[0], c=weights.shape[1]))
+            chart(st, plots.filters_figure(weights, title=""), key=f"{NS}.filters_chart{i}")
+        st.caption(t(SIGNED_LEGEND_KEY))
     with right:
-        st.subheader(t("train.feature_maps"))
-        image = trainer.test_data.images[image_index]
-        maps = trainer.feature_maps(image)
-        pred = int(trainer.predict(image[None])[0])
-        st.caption(t("train.image_label", label=int(trainer.test_data.labels[image_index]), pred=pred))
-        chart(st, plots.feature_maps_figure([(t("train.input"), image.cpu()), *maps], channels=channels),
-              key="train.maps_chart")
-    epoch_end(trainer, snap)
+        st.subheader(t(f"{NS}.feature_maps"))
+        index, channels = runner.watch or watched()
+        st.caption(t(f"{NS}.image_label", label=int(test.labels[index]), pred=runner.prediction))
+        maps = [(layer_name(label), m.float()) for label, m in runner.maps or []]
+        chart(st, plots.feature_maps_figure([(t(f"{NS}.input"), test.images[index]), *maps], channels=channels),
+              key=f"{NS}.maps_chart")
+    epoch_end(runner, test)
 
 
-def epoch_end(trainer: Trainer, snap) -> None:
-    st.subheader(t("train.epoch_end"))
-    ev = snap.evaluation
-    if ev is None or not snap.epoch:
-        st.caption(t("train.no_epoch_yet"))
+def epoch_end(runner: Runner, test) -> None:
+    st.subheader(t(f"{NS}.epoch_end"))
+    ev = runner.evaluation
+    if ev is None:
+        st.caption(t(f"{NS}.no_epoch_yet"))
         return
-    st.metric(t("train.test_accuracy", epoch=snap.epoch, accuracy=f"{ev.accuracy:.2%}"), f"{ev.accuracy:.2%}")
+    st.metric(t(f"{NS}.test_accuracy", epoch=runner.evaluation_epoch, accuracy=f"{ev.accuracy:.2%}"),
+              f"{ev.accuracy:.2%}")
     left, right = st.columns([2, 3])
-    chart(left, plots.confusion_figure(ev.confusion, title=t("train.confusion"), true_title=t("train.true_digit"),
-                                       predicted_title=t("train.predicted_digit")), key="train.confusion_chart")
+    chart(left, plots.confusion_figure(ev.confusion, title=t(f"{NS}.confusion"), true_title=t(f"{NS}.true_digit"),
+                                       predicted_title=t(f"{NS}.predicted_digit")), key=f"{NS}.confusion_chart")
     wrong = ev.misclassified(limit=24)
     with right:
-        st.markdown(t("train.misclassified"))
+        st.markdown(t(f"{NS}.misclassified"))
         if len(wrong) == 0:
-            st.caption(t("train.none_wrong"))
+            st.caption(t(f"{NS}.none_wrong"))
         else:
             chart(st, plots.misclassified_figure(
-                trainer.test_data.images[wrong], ev.predictions[wrong].tolist(), ev.labels[wrong].tolist(),
-                caption=t("train.misclassified_caption")), key="train.wrong_chart")
+                test.images[wrong], ev.predictions[wrong].tolist(), ev.labels[wrong].tolist(),
+                caption=t(f"{NS}.misclassified_caption")), key=f"{NS}.wrong_chart")
+
+
+def _load_upload() -> None:
+    """A checkpoint chosen: checked here, loaded into the worker, and the view refreshed before drawing."""
+    upload, runner = st.session_state.get(f"{NS}.upload"), st.session_state[RUNNER]
+    if upload is None:
+        return
+    if runner.running:
+        st.session_state[f"{NS}.upload_msg"] = ("warning", f"{NS}.upload_running", {})
+        return
+    try:
+        runner.load_state_dict(load_checkpoint(upload.getvalue(), model=runner.config.model))
+        runner.refresh(watched())
+        st.session_state[f"{NS}.upload_msg"] = ("success", f"{NS}.loaded", {"name": upload.name})
+    except CheckpointError as err:
+        st.session_state[f"{NS}.upload_msg"] = ("error", err.key, err.params)
 
 
 def save_load(runner: Runner) -> None:
-    trainer = runner.trainer
-    with st.expander(t("train.save_load")):
+    with st.expander(t(f"{NS}.save_load"), key=f"{NS}.save_load_open"):
         if runner.running:
-            st.caption(t("train.download_paused"))
+            st.caption(t(f"{NS}.download_paused"))
         else:
-            st.download_button(t("train.download"), save_checkpoint(trainer.state_dict(), model=trainer.config.model),
-                               file_name=f"{trainer.config.model}_step{trainer.step_count}.pt",
-                               mime="application/octet-stream", key="train.download")
-        upload = st.file_uploader(t("train.upload"), key="train.upload", max_upload_size=UPLOAD_WIDGET_MB)
-        if upload is not None and st.session_state.get("train.upload_id") != upload.file_id:
-            if runner.running:
-                st.warning(t("train.upload_running"))
-                return
-            st.session_state["train.upload_id"] = upload.file_id
-            try:
-                apply_checkpoint(trainer, upload.getvalue())
-                st.session_state["train.upload_msg"] = ("success", "train.loaded", {"name": upload.name})
-            except CheckpointError as err:
-                st.session_state["train.upload_msg"] = ("error", err.key, err.params)
-        kind, key, params = st.session_state.get("train.upload_msg", (None, None, {}))
-        if kind == "success":
-            st.success(t(key, **params))
-        elif kind == "error":
-            st.error(t(key, **params))
-            st.caption(t("common.kept_previous"))
+            st.download_button(t(f"{NS}.download"), lambda: save_checkpoint(runner.state_dict(),
+                                                                            model=runner.config.model),
+                               file_name=f"{runner.config.model}_step{runner.snapshot.step}.pt",
+                               mime="application/octet-stream", key=f"{NS}.download", on_click="ignore")
+        st.file_uploader(t(f"{NS}.upload"), key=f"{NS}.upload", max_upload_size=UPLOAD_WIDGET_MB,
+                         on_change=_load_upload)
+        kind, key, params = st.session_state.get(f"{NS}.upload_msg", (None, None, {}))
+        if kind is not None:
+            getattr(st, kind)(t(key, **params))
+            if kind == "error":
+                st.caption(t("common.kept_previous"))
 
 
 def main() -> None:
     through_app()
-    st.title(t("train.title"))
-    st.markdown(t("train.intro"))
+    st.title(t(f"{NS}.title"))
+    st.markdown(t(f"{NS}.intro"))
     train, test = load_data()
     data_caption(train, test)
     config = settings()
     if RUNNER not in st.session_state:
-        fresh(config or TrainConfig(), train, test)
-    controls(config, train, test)
-    runner: Runner = st.session_state[RUNNER]
-    st.caption(t("train.device", device=str(runner.trainer.device)))
+        with st.spinner(t(f"{NS}.preparing")):
+            fresh(config or TrainConfig(), train, test)
+    runner = st.session_state[RUNNER]
+    buttons(runner, config)
+    if not runner.wait_ready():  # the trainer could not be built (bad data or settings)
+        st.error(t(runner.error.key, **runner.error.params) if runner.error else t(f"{NS}.status.failed"))
+        return
     c = st.columns(2)
-    n_test = len(runner.trainer.test_data.labels)
-    image_index = c[0].number_input(t("train.image"), 0, n_test - 1, 0, key="train.image")
-    channels = c[1].slider(t("train.channels"), 1, 16, 8, key="train.channels")
-    st.session_state["train.polling"] = runner.running
-    st.fragment(run_every=POLL_S if runner.running else None, key="train.live")(live_view)(
-        runner, int(image_index), int(channels))
+    c[0].number_input(t(f"{NS}.image"), 0, len(test.labels) - 1, 0, key=f"{NS}.image")
+    c[1].slider(t(f"{NS}.channels"), 1, 16, 8, key=f"{NS}.channels")
+    if runner.watch != watched():
+        runner.refresh(watched())  # a new digit or channel count: its maps now, not after the next step
+    st.session_state[f"{NS}.polling"] = runner.running
+    st.fragment(run_every=POLL_S if runner.running else None, key=f"{NS}.live")(live_view)(runner, test)
     save_load(runner)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -21,6 +23,8 @@ APP = ROOT / "app.py"
 # Every figure built in the tests, here and in the servers they start, is also built by plotly with
 # validation and must match (the app skips validation at run time for speed: explorer/figures.py).
 os.environ["CNN_EXPLORER_CHECK_FIGURES"] = "1"
+# Worker slots (machine-wide lock files) of this test session, apart from any app running on this machine.
+os.environ["CNN_EXPLORER_RUN_DIR"] = tempfile.mkdtemp(prefix="cnn-explorer-tests-")
 CHROMIUM = Path(os.environ.get("CNN_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--disable-gpu",
@@ -72,24 +76,17 @@ def _chromium_skip_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory, browser):
-    """Start ``streamlit run app.py --server.headless true`` on a free port; yield its URL.
-
-    Streamlit serves a fresh server in its legacy pages/-folder mode until app.py has called
-    st.navigation once, so the home page is opened once before any test deep-links a page.
-    """
-    reason = _chromium_skip_reason()
-    if reason:
-        pytest.skip(reason)
+@contextlib.contextmanager
+def serve(log_dir: Path, *, env: dict | None = None):
+    """``streamlit run app.py --server.headless true`` on a free port; yields (URL, process) once healthy."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = log_dir / "streamlit.log"
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
@@ -100,20 +97,31 @@ def app_url(tmp_path_factory, browser):
         except OSError:
             return False
 
-    if not until(healthy, timeout=90, interval=0.3):
-        proc.kill()
-        pytest.fail(f"streamlit did not become healthy:\n{log.read_text()}")
-    warm_up = new_page(browser)
-    warm_up.goto(url)
-    wait_idle(warm_up, timeout_ms=90_000)
-    warm_up.context.close()
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        if not until(healthy, timeout=90, interval=0.3):
+            pytest.fail(f"streamlit did not become healthy:\n{log.read_text()}")
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, browser):
+    """The app served for the browser tests (one server for the whole session); yields its URL."""
+    reason = _chromium_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with serve(tmp_path_factory.mktemp("server")) as (url, _):
+        warm_up = new_page(browser)  # the first page load also loads torch: pay it once, here
+        warm_up.goto(url)
+        wait_idle(warm_up, timeout_ms=90_000)
+        warm_up.context.close()
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -187,11 +195,21 @@ def rerun(page, action: Callable[[], object], timeout_ms: int = 60_000) -> None:
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save ``tests/screenshots/<name>.png``: the window, or the whole page (Streamlit scrolls inside its
+    main block, so the window is made as tall as the page for the picture, then put back)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    tall = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\")?.scrollHeight || 0")
+    if full_page and size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(tall + 40, 12_000)})
+        page.wait_for_timeout(500)  # charts redraw for the new size (a resize causes no rerun)
+        page.screenshot(path=str(path))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(path))
     return path
 
 
-__all__ = ["run_page", "new_page", "wait_idle", "rerun", "watch", "until", "screenshot", "ROOT", "shutil"]
+__all__ = ["run_page", "new_page", "wait_idle", "rerun", "watch", "until", "screenshot", "serve", "ROOT", "shutil"]

@@ -220,7 +220,7 @@ def test_train_checkpoint_uploads(lang, cases):
         at.file_uploader(key="train.upload").set_value((f"{case.name}.pt", case.build(),
                                                         "application/octet-stream")).run()
         _expect(at, case, lang, _library_error(feed, case))
-        state = at.session_state["train.trainer"].state_dict()
+        state = at.session_state["train.runner"].state_dict()
         assert all(torch.equal(state[k], weights[k]) for k in weights), case.name
     assert not corpus.MARKER.exists()
 

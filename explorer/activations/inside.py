@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.core.models import SeedCNN, build_model
+from explorer.core.models import SeedCNN, build_model, layer_kind, numbered
 
 ASSETS = Path(__file__).parents[1] / "assets"
 BUNDLED_WEIGHTS = ASSETS / "seed_cnn.pt"
@@ -55,26 +55,10 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
-def layer_kind(module: nn.Module) -> str:
-    """"conv", "pool", "act" or "other" (for labels: conv1, pool1, ...)."""
-    if isinstance(module, nn.Conv2d):
-        return "conv"
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        return "pool"
-    if isinstance(module, (nn.ReLU, nn.Tanh, nn.Sigmoid)):
-        return "act"
-    return "other"
-
-
 def layer_labels(model: nn.Module) -> dict[str, str]:
-    """Layer name -> short label numbered per kind: "conv1", "act1", "pool1", "conv2", ..."""
-    counts: dict[str, int] = {}
-    labels = {}
-    for name, m in feature_layers(model).items():
-        kind = layer_kind(m)
-        counts[kind] = counts.get(kind, 0) + 1
-        labels[name] = f"{kind}{counts[kind]}"
-    return labels
+    """Layer name -> short id numbered per kind: "conv1", "act1", "pool1", "conv2", ... (`numbered`)."""
+    layers = feature_layers(model)
+    return {name: f"{kind}{n}" for name, (kind, n) in zip(layers, numbered(layers.values()))}
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
@@ -228,10 +212,11 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, ba
     return correct / max(len(images), 1)
 
 
-def snapshot_model(trainer: object) -> nn.Module:
-    """A CPU, eval-mode copy of a `explorer.training.Trainer`'s weights after its last completed step."""
-    model = build_model(trainer.config.model, generator=torch.Generator())  # type: ignore[attr-defined]
-    model.load_state_dict(trainer.state_dict(), strict=True)  # type: ignore[attr-defined]
+def snapshot_model(run: object) -> nn.Module:
+    """A CPU, eval-mode model with the latest weights of a training (an `explorer.training.Runner`, or
+    anything with ``.config.model`` and ``.state_dict()``)."""
+    model = build_model(run.config.model, generator=torch.Generator())  # type: ignore[attr-defined]
+    model.load_state_dict(run.state_dict(), strict=True)  # type: ignore[attr-defined]
     return model.eval()
 
 

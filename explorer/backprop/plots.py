@@ -47,7 +47,7 @@ def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | Non
     heatmap = trace("heatmap", z=finite, text=text, texttemplate="%{text}", textfont={"size": GRID_FONT},
                     colorscale=SIGNED_SCALE, showscale=False, xgap=1, ygap=1, **signed_limits(finite),
                     hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>")
-    layout = dict(title={"text": title, "y": 0.98, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
+    layout = dict(title={"text": title, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
                   height=extra_h + cell * h, width=max(160, extra_w + cell * w),
                   meta=grid_meta(h, w, chars, extra_w=extra_w, extra_h=extra_h),
                   xaxis=dict(showgrid=False, zeroline=False, tickmode="linear", dtick=1, side="top",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import plotly.colors
 import plotly.graph_objects as go
 
-from explorer.core.figures import grid_cell_px
+from explorer.core.figures import colorscale, grid_cell_px
 
 PROJECTOR_KEY = "display.projector"  # session-state key of the sidebar toggle
 
@@ -88,7 +88,9 @@ def scale_kind(trace: go.BaseTraceType) -> str | None:
 def _recolour(trace: go.BaseTraceType, s: Style) -> None:
     kind = scale_kind(trace)
     if kind in ("diverging", "sequential"):  # gray images show pixels, not values: they stay gray
-        trace.colorscale = s.diverging if kind == "diverging" else s.sequential
+        scale = s.diverging if kind == "diverging" else s.sequential
+        # as colours, not a name: plotly.js knows only a few scale names ("Inferno" is not one of them)
+        trace.colorscale = [list(stop) for stop in colorscale(scale)] if isinstance(scale, str) else scale
 
 
 def apply(fig: go.Figure, s: Style) -> go.Figure:
@@ -108,8 +110,13 @@ def apply(fig: go.Figure, s: Style) -> go.Figure:
             trace.textfont.size = s.font_size
     _resize_grid(fig, s)
     if fig.layout.title.text and fig.layout.margin.t is not None:  # room for the larger title
-        fig.layout.margin.t = max(fig.layout.margin.t, int(1.5 * s.title_size) + 12)
+        fig.layout.margin.t = max(fig.layout.margin.t, _title_room(s))
     return fig
+
+
+def _title_room(s: Style) -> int:
+    """Top margin in pixels that holds a title at ``s`` (plotly centres it in the margin)."""
+    return 2 * s.title_size + 8
 
 
 def _resize_grid(fig: go.Figure, s: Style) -> None:
@@ -119,6 +126,6 @@ def _resize_grid(fig: go.Figure, s: Style) -> None:
     if not grid:
         return
     cell = grid_cell_px(grid["chars"], s.font_size)
-    title_extra = int(1.5 * s.title_size) + 12 - (fig.layout.margin.t or 0) if fig.layout.title.text else 0
+    title_extra = _title_room(s) - (fig.layout.margin.t or 0) if fig.layout.title.text else 0
     fig.layout.width = grid["extra_w"] + cell * grid["cols"]
     fig.layout.height = grid["extra_h"] + max(0, title_extra) + cell * grid["rows"]

@@ -28,6 +28,14 @@ class UserError(ValueError):
         self.key = key
         self.params = params
 
+    def __reduce__(self) -> tuple:
+        """Pickle as key + params (a worker process reports errors to the page this way)."""
+        return _rebuild, (type(self), self.key, self.params)
+
+
+def _rebuild(cls: type[UserError], key: str, params: dict) -> UserError:
+    return cls(key, **params)
+
 
 @cache
 def catalog(lang: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ torchvision style, so any layer's output is one forward hook away.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -130,6 +130,26 @@ def build_model(name: str = "seed_cnn", *, generator: torch.Generator | None = N
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
     return MODELS[name](generator=generator)
+
+
+def layer_kind(module: nn.Module) -> str:
+    """What a layer is, as the lectures name it: "conv", "pool", "act", "norm", "dropout", "flatten",
+    "linear" or "other" (i18n: ``common.layer.<kind>``)."""
+    kinds = ((nn.Conv2d, "conv"), ((nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d), "pool"),
+             ((nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU), "act"), ((nn.BatchNorm1d, nn.BatchNorm2d), "norm"),
+             (nn.Dropout, "dropout"), (nn.Flatten, "flatten"), (nn.Linear, "linear"))
+    return next((kind for types, kind in kinds if isinstance(module, types)), "other")
+
+
+def numbered(modules: Iterable[nn.Module]) -> list[tuple[str, int]]:
+    """Each layer's kind and its number among layers of that kind: [("conv", 1), ("act", 1), ("pool", 1), ...]."""
+    counts: dict[str, int] = {}
+    out = []
+    for module in modules:
+        kind = layer_kind(module)
+        counts[kind] = counts.get(kind, 0) + 1
+        out.append((kind, counts[kind]))
+    return out
 
 
 def pick_device() -> torch.device:

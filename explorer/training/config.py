@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 import torch
 
+from explorer.core.i18n import UserError
 from explorer.core.models import MODELS
 
 Optimizer = Literal["adam", "sgd"]
@@ -21,12 +22,11 @@ OPTIMIZERS: tuple[Optimizer, ...] = ("adam", "sgd")
 SCHEDULES: tuple[Schedule, ...] = ("constant", "cosine")
 
 
-class TrainingError(ValueError):
-    """A user-facing problem: ``key`` is an i18n key, ``params`` its format arguments."""
+class TrainingError(UserError):
+    """A user-facing training problem: ``key`` is an i18n key, ``params`` its format arguments (as text)."""
 
     def __init__(self, key: str, /, **params: Any) -> None:
-        super().__init__(key if not params else f"{key} {params}")
-        self.key, self.params = key, {k: str(v) for k, v in params.items()}
+        super().__init__(key, **{k: str(v) for k, v in params.items()})
 
 
 class Split(Protocol):
@@ -71,6 +71,9 @@ class TrainConfig:
             raise TrainingError("train.error.shift", shift=self.shift)
 
 
+EPOCH_FIELDS = ("epoch", "epoch_step", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
+
+
 @dataclass
 class History:
     """Loss and accuracy per step (training batches) and per epoch (training mean, test set)."""
@@ -87,6 +90,16 @@ class History:
 
     def copy(self) -> History:
         return History(**{name: list(values) for name, values in vars(self).items()})
+
+    def tail(self, steps: int, epochs: int) -> History:
+        """The rows after the first ``steps`` step rows and ``epochs`` epoch rows (what a page lacks)."""
+        return History(**{name: list(values[epochs if name in EPOCH_FIELDS else steps:])
+                          for name, values in vars(self).items()})
+
+    def extend(self, more: History) -> None:
+        """Append ``more``'s rows (a `tail`) to these."""
+        for name, values in vars(more).items():
+            getattr(self, name).extend(values)
 
 
 @dataclass(frozen=True)

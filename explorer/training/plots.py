@@ -84,7 +84,7 @@ def smooth(values: Sequence[float], *, window: int = 20) -> list[float]:
 
 
 def curves_figure(history: History, *, loss_title: str, accuracy_title: str, step_title: str,
-                  train_name: str, train_epoch_name: str, test_name: str, height: int = 320) -> go.Figure:
+                  train_name: str, train_epoch_name: str, test_name: str, height: int = 360) -> go.Figure:
     """Loss and accuracy: training batches (smoothed) per step, training mean and test set per epoch."""
     colors = {"train": "#1f77b4", "epoch": "#7f7f7f", "test": "#d62728"}
     data = []
@@ -104,8 +104,9 @@ def curves_figure(history: History, *, loss_title: str, accuracy_title: str, ste
         ]
     title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
     layout = {
-        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "uirevision": "curves",
-        "legend": {"orientation": "h", "y": -0.25},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 90}, "uirevision": "curves",
+        # below the axis titles, room for two rows of long (Korean) names
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "xanchor": "left"},
         "xaxis": {"domain": [0, 0.46], "title": {"text": step_title}, "anchor": "y"},
         "xaxis2": {"domain": [0.54, 1], "title": {"text": step_title}, "anchor": "y2"},
         "yaxis": {"rangemode": "tozero", "anchor": "x"},
@@ -116,17 +117,20 @@ def curves_figure(history: History, *, loss_title: str, accuracy_title: str, ste
     return Figure({"data": data, "layout": layout})
 
 
-def filters_figure(weights: torch.Tensor, *, title: str, cols: int = 8, height: int | None = None) -> go.Figure:
+def filters_figure(weights: torch.Tensor, *, title: str = "", cols: int = 8, height: int | None = None,
+                   width: int = 400) -> go.Figure:
     """Conv weights (C_out, C_in, k, k) as a grid of k×k images, each scaled by its own max |w|.
 
     With several input channels (second layer) each tile is the filter averaged over its input
-    channels: a summary of what pattern that output channel responds to.
+    channels: a summary of what pattern that output channel responds to. The figure is as tall as
+    the grid is at about ``width`` pixels wide (no empty band around it).
     """
     kernels = weights.detach().float().mean(dim=1)  # (C_out, k, k)
     z = tile(kernels, cols=cols, pad=1, scale="each")
-    rows = z.shape[0] / z.shape[1]
-    layout = _image_layout(height or int(80 + 330 * rows), title={"text": title, "font": {"size": 13}},
-                           uirevision="filters")
+    top = 40 if title else 5
+    layout = _image_layout(height or int(top + 5 + width * z.shape[0] / z.shape[1]), uirevision="filters",
+                           **({"title": {"text": title, "font": {"size": 13}}} if title else {}))
+    layout["margin"]["t"] = top
     return Figure({"data": [_heatmap(to_codes(z, low=-1, high=1), colorscale=WEIGHT_SCALE)], "layout": layout})
 
 
@@ -191,3 +195,10 @@ def misclassified_figure(images: torch.Tensor, predictions: Sequence[int], label
     layout = _image_layout(60 + 95 * rows, annotations=annotations)
     layout["margin"]["t"] = 10
     return Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale=IMAGE_SCALE)], "layout": layout})
+
+
+def eta_text(seconds: float) -> str | None:
+    """``m:ss`` of a remaining time, or None when it is not known (yet)."""
+    if not math.isfinite(seconds):
+        return None
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from explorer.core.models import build_model, pick_device
+from explorer.core.models import build_model, numbered, pick_device
 from explorer.training.checkpoints import check_state_dict, load_checkpoint
 from explorer.training.config import (
     Evaluation,
@@ -287,8 +287,8 @@ class Trainer:
                             self._speed, 0.0 if self.finished else eta, self.finished, self.error,
                             self.history.copy(), filters, self.evaluation)
 
-    def feature_maps(self, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-        """Output of every layer of ``model.features`` for one image (1, 28, 28): [(name, (C, H, W))]."""
+    def feature_maps(self, image: torch.Tensor) -> list[tuple[tuple[str, int], torch.Tensor]]:
+        """Output of every layer of ``model.features`` for one image (C, H, W): [((kind, n), (C', H', W'))]."""
         with self.lock:
             return feature_maps(self.view, image.to(self.device))
 
@@ -322,15 +322,16 @@ class Trainer:
 
 
 @torch.inference_mode()
-def feature_maps(model: nn.Module, image: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """Run ``image`` (1, H, W) through ``model.features``, keeping each layer's output (C, H, W)."""
+def feature_maps(model: nn.Module, image: torch.Tensor) -> list[tuple[tuple[str, int], torch.Tensor]]:
+    """Run ``image`` (C, H, W) through ``model.features``, keeping each layer's output (C', H', W') with the
+    layer's kind and number (`explorer.core.models.numbered`: ("conv", 1), ...) for a translated label."""
     was_training = model.training
     model.eval()
-    x = image.unsqueeze(0)  # (1, 1, H, W)
+    x = image.unsqueeze(0)  # (1, C, H, W)
     out = []
-    for index, layer in enumerate(model.features):
+    for label, layer in zip(numbered(model.features), model.features):
         x = layer(x)
-        out.append((f"{index}: {type(layer).__name__}", x[0].detach().cpu().clone()))
+        out.append((label, x[0].detach().cpu().clone()))
     model.train(was_training)
     return out
 

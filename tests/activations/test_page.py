@@ -134,19 +134,23 @@ class _Split:
 
 def test_a_model_trained_in_this_session_is_offered_first():
     from explorer.core.data import load_embedded
-    from explorer.training import TrainConfig, Trainer
+    from explorer.training import Runner, TrainConfig
+    from explorer.training.worker import Data
+    from tests.conftest import until
 
     train, test = load_embedded("train"), load_embedded("test")
-    trainer = Trainer(TrainConfig(epochs=1, batch_size=50, train_size=200),
-                      _Split(train.images[:200], train.labels[:200]), _Split(test.images[:50], test.labels[:50]),
-                      device=torch.device("cpu"))
-    trainer.step(2)
-    at = run_page(NS, lang="ko", state={"train.trainer": trainer})
+    runner = Runner(TrainConfig(epochs=1, batch_size=50, train_size=200),
+                    Data("arrays", train.images[:200], train.labels[:200], test.images[:50], test.labels[:50]))
+    assert runner.start()
+    assert until(lambda: (runner.poll(), runner.snapshot.step >= 2)[1], timeout=60)
+    runner.pause()
+    at = run_page(NS, lang="ko", state={"train.runner": runner})
     at.segmented_control(key=widget_key(f"{NS}.source", "ko")).set_value("test").run()
     assert not at.exception
     assert at.radio(key=widget_key(f"{NS}.model", "ko")).value == "session"
     model = text("train.model.seed_cnn", "ko")  # the model's name in the page's language, not its id
-    assert text(f"{NS}.model.session_note", "ko", model=model, steps=2) in texts(at, "caption")
+    steps = runner.snapshot.step
+    assert text(f"{NS}.model.session_note", "ko", model=model, steps=steps) in texts(at, "caption")
     at.radio(key=widget_key(f"{NS}.model", "ko")).set_value("bundled").run()
     assert not at.exception and at.metric[0].value == "7"
 

@@ -10,10 +10,6 @@ from tests.conftest import new_page, rerun, screenshot, wait_idle
 
 def _open(browser, app_url, locale):
     page = new_page(browser, locale=locale, width=1500, height=2400)
-    # A fresh server serves the very first direct /backprop visit as a bare pages/ script (before it
-    # has seen app.py call st.navigation): open the router once first.
-    page.goto(app_url)
-    wait_idle(page)
     page.goto(f"{app_url}/backprop")
     wait_idle(page)
     page.get_by_text(translate("backprop.title", locale[:2]), exact=True).first.wait_for(timeout=60_000)
@@ -28,6 +24,7 @@ def test_stepper_renders_steps_and_explains_bad_input(browser, app_url, locale):
     page = _open(browser, app_url, locale)
     summary = {"en": "E = 0.1233 → after the update 0.1226", "ko": "E = 0.1233 → 업데이트 후 0.1226"}[lang]
     assert page.get_by_text(summary).count() == 1
+    assert page.locator("textarea").first.input_value().startswith("1 2 3 4 5 6\n7 8 9")  # X is shown, not blank
     for _ in range(2):  # to the max-pool step: the winners are outlined
         # one click per rerun: a click during the previous rerun could be merged into it and lost
         rerun(page, page.get_by_role("button", name=translate("backprop.next", lang)).click)
