@@ -10,12 +10,12 @@ import io
 import pickle
 import warnings
 import zipfile
-from typing import Any
+from typing import Any, Union
 
 import torch
 
 from explorer.core.models import MODELS, build_model
-from explorer.training.config import TrainingError
+from explorer.training.config import TrainConfig, TrainingError
 
 MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
 CHECKPOINT_FORMAT = "cnn-explorer/1"
@@ -30,20 +30,36 @@ class CheckpointError(TrainingError):
 LECTURE_KEYS = {"seed_cnn": {"layer1.0.": "features.0.", "layer2.0.": "features.3.", "fc.": "classifier.1."}}
 
 
-def expected_state(model: str) -> dict[str, torch.Tensor]:
-    """Keys, shapes and dtypes a checkpoint of ``model`` must have (from a fresh instance)."""
-    return build_model(model, generator=torch.Generator().manual_seed(0)).state_dict()
+ModelRef = Union[str, TrainConfig]  # a lecture network's name, or a run's config (a custom table's too)
 
 
-def save_checkpoint(state: dict[str, torch.Tensor], *, model: str) -> bytes:
-    """A ``.pt`` file (bytes): ``{"format", "model", "state_dict"}``, loadable with weights_only."""
+def _name(model: ModelRef) -> str:
+    return model if isinstance(model, str) else model.model
+
+
+def expected_state(model: ModelRef) -> dict[str, torch.Tensor]:
+    """Keys, shapes and dtypes a checkpoint of ``model`` must have (from a fresh instance, or for a layer
+    table from `explorer.builder.expected_state`, which allocates nothing)."""
+    if isinstance(model, TrainConfig) and model.layers is not None:
+        from explorer.builder import expected_state as table_state
+
+        return table_state(list(model.layers), model.input_shape)
+    return build_model(_name(model), generator=torch.Generator().manual_seed(0)).state_dict()
+
+
+def save_checkpoint(state: dict[str, torch.Tensor], *, model: ModelRef) -> bytes:
+    """A ``.pt`` file (bytes): ``{"format", "model", "state_dict"[, "layers", "input_shape"]}``, loadable
+    with ``weights_only`` (a custom table travels with its weights as plain lists and dicts)."""
     buffer = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "model": model,
-                "state_dict": {k: v.detach().cpu().contiguous() for k, v in state.items()}}, buffer)
+    saved: dict[str, Any] = {"format": CHECKPOINT_FORMAT, "model": _name(model),
+                             "state_dict": {k: v.detach().cpu().contiguous() for k, v in state.items()}}
+    if isinstance(model, TrainConfig) and model.layers is not None:
+        saved.update(layers=[dict(row) for row in model.layers], input_shape=list(model.input_shape))
+    torch.save(saved, buffer)
     return buffer.getvalue()
 
 
-def load_checkpoint(data: bytes, *, model: str) -> dict[str, torch.Tensor]:
+def load_checkpoint(data: bytes, *, model: ModelRef) -> dict[str, torch.Tensor]:
     """Weights for ``model`` read from ``data`` (.pt or .safetensors bytes), checked; else CheckpointError."""
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise CheckpointError("train.ckpt.too_large", mb=MAX_CHECKPOINT_BYTES // 2**20)
@@ -85,18 +101,18 @@ def _read_pt(data: bytes) -> Any:
         raise CheckpointError("train.ckpt.corrupt") from None
 
 
-def _unwrap(raw: Any, *, model: str) -> dict[str, torch.Tensor]:
+def _unwrap(raw: Any, *, model: ModelRef) -> dict[str, torch.Tensor]:
     """The state_dict inside a loaded object: ours (with "model") or a bare/lecture state_dict."""
     if not isinstance(raw, dict):
         raise CheckpointError("train.ckpt.not_weights")
     if raw.get("format") == CHECKPOINT_FORMAT and isinstance(raw.get("state_dict"), dict):
         saved_for = raw.get("model")
-        if isinstance(saved_for, str) and saved_for != model:
-            raise CheckpointError("train.ckpt.other_model", found=saved_for, expected=model)
+        if isinstance(saved_for, str) and saved_for != _name(model):
+            raise CheckpointError("train.ckpt.other_model", found=saved_for, expected=_name(model))
         raw = raw["state_dict"]
     if not all(isinstance(k, str) for k in raw):
         raise CheckpointError("train.ckpt.not_weights")
-    renames = LECTURE_KEYS.get(model, {})
+    renames = LECTURE_KEYS.get(_name(model), {})
     state = {}
     for key, value in raw.items():
         for old, new in renames.items():
@@ -113,7 +129,7 @@ def _architecture_of(keys: set[str]) -> str | None:
     return None
 
 
-def check_state_dict(state: Any, *, model: str) -> None:
+def check_state_dict(state: Any, *, model: ModelRef) -> None:
     """Refuse anything but dense, finite float tensors with exactly ``model``'s keys and shapes."""
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError("train.ckpt.not_weights")
@@ -121,7 +137,7 @@ def check_state_dict(state: Any, *, model: str) -> None:
     if set(state) != set(expected):
         other = _architecture_of(set(state))
         if other is not None:
-            raise CheckpointError("train.ckpt.other_model", found=other, expected=model)
+            raise CheckpointError("train.ckpt.other_model", found=other, expected=_name(model))
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         raise CheckpointError("train.ckpt.keys", missing=", ".join(missing[:4]) or "-",

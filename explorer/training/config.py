@@ -18,6 +18,7 @@ from explorer.core.models import MODELS
 
 Optimizer = Literal["adam", "sgd"]
 Schedule = Literal["constant", "cosine"]
+CUSTOM = "custom"  # TrainConfig.model of a network given as a layer table
 OPTIMIZERS: tuple[Optimizer, ...] = ("adam", "sgd")
 SCHEDULES: tuple[Schedule, ...] = ("constant", "cosine")
 
@@ -40,7 +41,11 @@ class Split(Protocol):
 class TrainConfig:
     """Hyperparameters of one run. Defaults are the lectures' recipe (seed 000)."""
 
-    model: str = "seed_cnn"  # network name from explorer.core.models.MODELS
+    model: str = "seed_cnn"  # network name from explorer.core.models.MODELS, or "custom": the table in `layers`
+    layers: tuple[dict, ...] | None = None  # a layer table (explorer.builder) when `model` is "custom"
+    input_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) of one image
+    classes: int = 10  # output units = number of classes
+    init: str = "default"  # weight init of a custom table: "default" (PyTorch's), "xavier" or "he"
     optimizer: Optimizer = "adam"  # "adam" (lectures) or "sgd" (SGD with `momentum`)
     lr: float = 0.001  # learning rate (peak rate when `schedule` is "cosine")
     batch_size: int = 100  # images per step
@@ -53,8 +58,11 @@ class TrainConfig:
     momentum: float = 0.9  # momentum of "sgd" (ignored by Adam)
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
+        custom = self.model == CUSTOM and self.layers is not None
+        if self.model not in MODELS and not custom:
             raise TrainingError("train.error.model", model=self.model)
+        if not 2 <= int(self.classes) <= 1000:
+            raise TrainingError("train.error.classes", classes=self.classes)
         if self.optimizer not in OPTIMIZERS:
             raise TrainingError("train.error.optimizer", optimizer=self.optimizer)
         if self.schedule not in SCHEDULES:

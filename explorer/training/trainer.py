@@ -56,16 +56,25 @@ def _seed_dropout(model: nn.Module, generator: torch.Generator) -> None:
 
 
 def shift_images(images: torch.Tensor, *, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Each image moved by a random (dy, dx) in [-max_shift, max_shift], zero-filled. (B,1,H,W)."""
+    """Each image moved by a random (dy, dx) in [-max_shift, max_shift], zero-filled. (B, C, H, W)."""
     if max_shift == 0:
         return images
     b, _, h, w = images.shape
-    padded = F.pad(images, (max_shift,) * 4)  # (B, 1, H+2s, W+2s)
+    padded = F.pad(images, (max_shift,) * 4)  # (B, C, H+2s, W+2s)
     dy, dx = torch.randint(0, 2 * max_shift + 1, (2, b), generator=generator).to(images.device)
     rows = (torch.arange(h, device=images.device)[None, :] + dy[:, None])  # (B, H)
     cols = (torch.arange(w, device=images.device)[None, :] + dx[:, None])  # (B, W)
     batch = torch.arange(b, device=images.device)[:, None, None]
-    return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
+    return padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+
+def make_model(config: TrainConfig, *, generator: torch.Generator) -> nn.Module:
+    """The run's network: a lecture network by name, or the run's own layer table (`explorer.builder`)."""
+    if config.layers is not None:
+        from explorer.builder import build_model as from_table
+
+        return from_table(list(config.layers), config.input_shape, generator=generator, init=config.init)
+    return build_model(config.model, generator=generator)
 
 
 def _default_data(split: str) -> Split:
@@ -93,7 +102,7 @@ class Trainer:
         self._init_gen = torch.Generator().manual_seed(cfg.seed)
         self._data_gen = torch.Generator().manual_seed(cfg.seed + 1)
         self._dropout_gen = torch.Generator().manual_seed(cfg.seed + 2)
-        self.model = build_model(cfg.model, generator=self._init_gen)
+        self.model = make_model(cfg, generator=self._init_gen)
         _seed_dropout(self.model, self._dropout_gen)
         self.model.to(self.device, memory_format=torch.channels_last)  # NHWC: faster oneDNN convs on CPU
         self.view = copy.deepcopy(self.model).eval().requires_grad_(False)  # published weights
@@ -254,7 +263,8 @@ class Trainer:
             preds.append(logits.argmax(1).cpu())
         predictions = torch.cat(preds)
         labels = data.labels.cpu()
-        confusion = torch.bincount(labels * 10 + predictions, minlength=100).reshape(10, 10)
+        k = self.config.classes
+        confusion = torch.bincount(labels * k + predictions, minlength=k * k).reshape(k, k)
         return Evaluation(float((predictions == labels).float().mean()), losses / max(1, len(labels)),
                           predictions, labels, confusion)
 
@@ -312,7 +322,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Replace the weights after `check_state_dict`; the optimizer starts afresh, history is kept."""
-        check_state_dict(state, model=self.config.model)
+        check_state_dict(state, model=self.config)
         with self._step_lock, self.lock:
             self.model.load_state_dict(state, strict=True)
             self._sync_view()
@@ -338,4 +348,4 @@ def feature_maps(model: nn.Module, image: torch.Tensor) -> list[tuple[tuple[str,
 
 def apply_checkpoint(trainer: Trainer, data: bytes) -> None:
     """Load checkpoint bytes into ``trainer`` (its weights stay unchanged when refused)."""
-    trainer.load_state_dict(load_checkpoint(data, model=trainer.config.model))
+    trainer.load_state_dict(load_checkpoint(data, model=trainer.config))

@@ -62,3 +62,21 @@ def test_load_state_dict_checks_too():
     with pytest.raises(CheckpointError):
         trainer.load_state_dict({"features.0.weight": torch.zeros(32, 1, 3, 3)})
 
+
+
+def test_a_custom_tables_weights_round_trip_and_other_tables_are_refused():
+    from explorer.training import TrainConfig
+
+    mlp = (({"kind": "flatten"}, {"kind": "linear", "out_features": 16}, {"kind": "relu"},
+            {"kind": "linear", "out_features": 10}))
+    config = TrainConfig(model="custom", layers=mlp, batch_size=50, epochs=1)
+    trainer = small_trainer(config)
+    data = save_checkpoint(trainer.state_dict(), model=config)
+    state = load_checkpoint(data, model=config)
+    assert all(torch.equal(state[k], v) for k, v in trainer.state_dict().items())
+    wider = TrainConfig(model="custom", layers=(mlp[0], {"kind": "linear", "out_features": 17}, *mlp[2:]))
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(data, model=wider)
+    assert info.value.key == "train.ckpt.shape"
+    with pytest.raises(CheckpointError):
+        load_checkpoint(data, model="seed_cnn")

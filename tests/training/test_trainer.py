@@ -141,3 +141,37 @@ def test_frozen_model_and_predict_use_the_latest_weights_without_touching_traini
     assert torch.equal(frozen.state_dict()["features.0.weight"], kept)
     assert not torch.equal(frozen.state_dict()["features.0.weight"], trainer.state_dict()["features.0.weight"])
 
+
+
+MLP = ({"kind": "flatten"}, {"kind": "linear", "out_features": 32}, {"kind": "sigmoid"},
+       {"kind": "linear", "out_features": 10})
+
+
+def test_a_layer_table_trains_like_any_model():
+    from explorer.training import TrainConfig
+
+    trainer = small_trainer(TrainConfig(model="custom", layers=MLP, batch_size=50, epochs=2, lr=0.01))
+    first = trainer.snapshot().history
+    trainer.step(8)
+    h = trainer.history
+    assert trainer.finished and len(h.step) == 8 and h.loss[-1] < h.loss[0]
+    assert trainer.evaluation.confusion.shape == (10, 10) and not first.step
+
+
+def test_the_lecture_table_starts_from_the_same_weights_as_the_named_network():
+    from explorer.builder import preset
+    from explorer.training import TrainConfig
+
+    named = small_trainer(TrainConfig(seed=3)).state_dict()
+    table = small_trainer(TrainConfig(model="custom", layers=tuple(preset("seed_cnn")), seed=3)).state_dict()
+    assert named.keys() == table.keys() and all(torch.equal(named[k], table[k]) for k in named)
+
+
+def test_shifts_move_every_channel_of_a_colour_image_together():
+    import torch
+
+    images = torch.rand(4, 3, 9, 11, generator=torch.Generator().manual_seed(0))
+    moved = shift_images(images, max_shift=2, generator=torch.Generator().manual_seed(1))
+    single = torch.stack([shift_images(images[:, c:c + 1], max_shift=2, generator=torch.Generator().manual_seed(1))[:, 0]
+                          for c in range(3)], dim=1)
+    assert torch.equal(moved, single)
