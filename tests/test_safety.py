@@ -71,6 +71,11 @@ FORBIDDEN_ATTRS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "e
                    ("yaml", "load"), ("dill", "load"), ("dill", "loads")}
 PATH_METHODS = {"open", "mkdir", "write_bytes", "write_text", "read_bytes", "read_text", "unlink", "touch", "rmdir",
                 "iterdir", "glob", "rglob", "urlopen", "rename"}
+# (module, function, call) -> why this otherwise forbidden call is safe there
+REVIEWED = {
+    ("explorer/core/workers", "unpack", "pickle.loads"): "messages packed by the app's own worker processes on a "
+                                                          "private queue, never data from a user",
+}
 # (module, function) -> why its path is not user input
 FILE_ACCESS = {
     ("explorer/activations/inside", "bundled_info"): "packaged asset next to the module",
@@ -124,7 +129,8 @@ def _violations(path: Path) -> tuple[list[str], set[tuple[str, str]]]:
             continue
         name = _dotted(node.func)
         last = name.rsplit(".", 1)[-1]
-        if name in FORBIDDEN_CALLS or tuple(name.rsplit(".", 1)[-2:]) in FORBIDDEN_ATTRS:
+        if ((name in FORBIDDEN_CALLS or tuple(name.rsplit(".", 1)[-2:]) in FORBIDDEN_ATTRS)
+                and (rel, where(node), name) not in REVIEWED):
             bad.append(f"{rel}:{node.lineno} calls {name}")
         for kw in node.keywords:
             if kw.arg == "shell" and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -277,7 +278,7 @@ class Job:
         """Read what the worker said so far (never waits)."""
         while True:
             try:
-                kind, value = self._messages.get_nowait()
+                kind, value = unpack(self._messages.get_nowait())
             except queue.Empty:
                 break
             if kind == "progress":
@@ -321,7 +322,7 @@ class WorkerDied(RuntimeError):
 
 def _job_main(fn: Callable[..., Any], args: tuple, kwargs: dict, messages: Any, slots: Slots, threads: int) -> None:
     if slots.acquire() is None:
-        messages.put(("busy", None))
+        messages.put(pack(("busy", None)))
         return
     set_threads(threads)
     last = [0.0]
@@ -330,14 +331,14 @@ def _job_main(fn: Callable[..., Any], args: tuple, kwargs: dict, messages: Any, 
         now = time.monotonic()
         if now - last[0] >= 0.1 or fraction >= 1.0:  # at most ten reports a second
             last[0] = now
-            messages.put(("progress", float(min(max(fraction, 0.0), 1.0))))
+            messages.put(pack(("progress", float(min(max(fraction, 0.0), 1.0)))))
 
     try:
         result = fn(*args, progress=progress, **kwargs)
     except Exception as err:  # reported to the page, which shows a translated message
-        messages.put(("error", _picklable(err)))
+        messages.put(pack(("error", _picklable(err))))
     else:
-        messages.put(("result", result))
+        messages.put(pack(("result", result)))
     messages.close()
     messages.join_thread()
 
@@ -351,6 +352,18 @@ def _picklable(err: BaseException) -> BaseException:
         return err
     except Exception:
         return RuntimeError("".join(traceback.format_exception_only(type(err), err)).strip())
+
+
+def pack(message: Any) -> bytes:
+    """A message between this app's own processes, pickled plainly: torch registers shared-memory
+    reductions for tensors on multiprocessing's pickler, which need the sending process alive until the
+    receiver reads (a finished job is gone by then) and cost a socket per tensor."""
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(data: bytes) -> Any:
+    """A message `pack`ed by one of this app's worker processes (never data from a user)."""
+    return pickle.loads(data)
 
 
 def terminate(proc: multiprocessing.process.BaseProcess, *, timeout: float = 5.0) -> None:

@@ -89,6 +89,7 @@ class History:
     step: list[int] = field(default_factory=list)  # global step number (1-based)
     loss: list[float] = field(default_factory=list)  # training batch loss at that step
     accuracy: list[float] = field(default_factory=list)  # training batch accuracy at that step
+    grad_norm: list[list[float]] = field(default_factory=list)  # per weighted layer (conv/linear), that step
     epoch: list[int] = field(default_factory=list)  # epoch number (1-based) of each epoch row
     epoch_step: list[int] = field(default_factory=list)  # global step at which that epoch ended
     train_loss: list[float] = field(default_factory=list)  # mean training loss over the epoch
@@ -140,3 +141,4 @@ class Snapshot:
     history: History
     filters: list[torch.Tensor]  # weights of each conv layer, (C_out, C_in, k, k), CPU copies
     evaluation: Evaluation | None  # of the last epoch end
+    seconds: float = 0.0  # time spent in training steps so far

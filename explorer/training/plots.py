@@ -169,10 +169,12 @@ def feature_maps_figure(maps: Sequence[tuple[str, torch.Tensor]], *, channels: i
     return Figure({"data": [_heatmap(to_codes(z, low=0, high=1), colorscale="Viridis")], "layout": layout})
 
 
-def confusion_figure(confusion: torch.Tensor, *, title: str, true_title: str, predicted_title: str) -> go.Figure:
-    """10×10 counts, rows = true digit, columns = predicted digit, numbers in the cells."""
+def confusion_figure(confusion: torch.Tensor, *, title: str, true_title: str, predicted_title: str,
+                     classes: Sequence[str] | None = None) -> go.Figure:
+    """K×K counts, rows = true class, columns = predicted class, numbers in the cells. Click a cell
+    (``on_select``) to see its images: the selected point's x/y are the class names."""
     counts = confusion.detach().cpu().numpy()
-    digits = [str(d) for d in range(counts.shape[0])]
+    digits = list(classes) if classes is not None else [str(d) for d in range(counts.shape[0])]
     trace = {"type": "heatmap", "z": counts, "x": digits, "y": digits, "colorscale": "Blues", "showscale": False,
              "text": counts, "texttemplate": "%{text}", "hovertemplate": "%{y} → %{x}: %{z}<extra></extra>"}
     layout = {"title": {"text": title}, "height": 420, "margin": {"l": 10, "r": 10, "t": 80, "b": 10},

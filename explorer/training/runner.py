@@ -108,7 +108,7 @@ class Runner:
     def _drain(self) -> None:
         while True:
             try:
-                kind, value, _ = self._replies.get_nowait()
+                kind, value, _ = workers.unpack(self._replies.get_nowait())
             except queue.Empty:
                 break
             self._apply(kind, value)
@@ -122,7 +122,7 @@ class Runner:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                kind, value, answers = self._replies.get(timeout=0.1)
+                kind, value, answers = workers.unpack(self._replies.get(timeout=0.1))
             except queue.Empty:
                 if not self._proc.is_alive():
                     self._drain()

@@ -68,6 +68,11 @@ def shift_images(images: torch.Tensor, *, max_shift: int, generator: torch.Gener
     return padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
+def weighted_layers(model: nn.Module) -> list[torch.Tensor]:
+    """The weight of every conv and fully connected layer, input side first."""
+    return [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
 def make_model(config: TrainConfig, *, generator: torch.Generator) -> nn.Module:
     """The run's network: a lecture network by name, or the run's own layer table (`explorer.builder`)."""
     if config.layers is not None:
@@ -122,6 +127,9 @@ class Trainer:
         self._epoch_seen = 0
         self._speed = 0.0  # images/s, exponential moving average
         self._good = [p.detach().clone() for p in self.model.parameters()]
+        self._weights = weighted_layers(self.model)
+        self.seconds = 0.0  # spent in training steps
+        self._grad_norms: list[float] = []
 
     # ----- set-up -----------------------------------------------------------------------------
     def _training_set(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,7 +175,9 @@ class Trainer:
                 result = self._one_step()
                 if result is None:
                     break
-                self._publish(*result, seconds=time.perf_counter() - start)
+                seconds = time.perf_counter() - start
+                self.seconds += seconds
+                self._publish(*result, seconds=seconds)
                 if self._pos >= self.steps_per_epoch:
                     self._end_epoch()
             done += 1
@@ -204,6 +214,7 @@ class Trainer:
             torch._foreach_copy_(self._good, [p.detach() for p in self.model.parameters()])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self._grad_norms = [float(w.grad.norm()) for w in self._weights]  # "더 깊게?": do gradients vanish?
         self.optimizer.step()
         self._pos += 1
         return value, int((logits.argmax(1) == labels).sum()), len(labels)
@@ -220,6 +231,7 @@ class Trainer:
             h.step.append(self.step_count)
             h.loss.append(loss)
             h.accuracy.append(correct / n)
+            h.grad_norm.append(self._grad_norms)
             speed = n / max(seconds, 1e-9)
             self._speed = speed if self._speed == 0 else 0.8 * self._speed + 0.2 * speed
 
@@ -295,7 +307,7 @@ class Trainer:
                        if isinstance(m, nn.Conv2d)]
             return Snapshot(self.step_count, self.total_steps, self.epoch, self.config.epochs,
                             self._speed, 0.0 if self.finished else eta, self.finished, self.error,
-                            self.history.copy(), filters, self.evaluation)
+                            self.history.copy(), filters, self.evaluation, self.seconds)
 
     def feature_maps(self, image: torch.Tensor) -> list[tuple[tuple[str, int], torch.Tensor]]:
         """Output of every layer of ``model.features`` for one image (C, H, W): [((kind, n), (C', H', W'))]."""

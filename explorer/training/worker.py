@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import torch
 
-from explorer.core.workers import Slots, cpu_count, set_threads
+from explorer.core.workers import Slots, cpu_count, pack, set_threads
 from explorer.training.checkpoints import CheckpointError
 from explorer.training.config import History, Snapshot, Split, TrainConfig, TrainingError
 from explorer.training.trainer import Trainer
@@ -38,11 +38,12 @@ MAP_DTYPE = torch.float16  # feature maps travel to the page at half precision (
 
 @dataclass(frozen=True)
 class Data:
-    """Training and test data for a worker: MNIST (each worker loads it; the forkserver has it cached)
-    or arrays given by the page (a test's small data, a student's own images)."""
+    """Training and test data for a worker: MNIST (each worker loads it from the files the page used), or
+    arrays given by the page: float images (a test's small data) or uint8 pixels (a student's own images:
+    a quarter of the bytes to send; the worker makes the floats)."""
 
-    kind: Literal["mnist", "arrays"] = "mnist"
-    train_images: torch.Tensor | None = None  # (N, C, H, W) float32 in [0, 1]
+    kind: Literal["mnist", "arrays", "pixels"] = "mnist"
+    train_images: torch.Tensor | None = None  # (N, C, H, W) float32 in [0, 1], or uint8 for "pixels"
     train_labels: torch.Tensor | None = None  # (N,) int64
     test_images: torch.Tensor | None = None
     test_labels: torch.Tensor | None = None
@@ -52,7 +53,10 @@ class Data:
             from explorer.core.data import load_mnist
 
             return load_mnist("train", download=False), load_mnist("test", download=False)
-        return _Split(self.train_images, self.train_labels), _Split(self.test_images, self.test_labels)
+        train, test = self.train_images, self.test_images
+        if self.kind == "pixels":
+            train, test = train.float().div_(255), test.float().div_(255)
+        return _Split(train, self.train_labels), _Split(test, self.test_labels)
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,10 @@ def serve(config: TrainConfig, data: Data, commands: Any, replies: Any, *, slots
     try:
         trainer = Trainer(config, *data.splits(), device=torch.device("cpu"))
     except Exception as err:  # bad data or settings: reported, nothing to train
-        replies.put(("refused", _user_error(err), 0))
+        replies.put(pack(("refused", _user_error(err), 0)))
         return
     worker = _Worker(trainer, replies, slots, heartbeat_s)
-    replies.put(("ready", worker.view(None), 0))
+    replies.put(pack(("ready", worker.view(None), 0)))
     last_command = time.monotonic()
     while True:
         try:
@@ -142,7 +146,7 @@ class _Worker:
             reply = self.load(args[0])
         else:
             return
-        self.replies.put((*reply, number))
+        self.replies.put(pack((*reply, number)))
 
     def load(self, state: dict) -> tuple[str, Any]:
         try:

@@ -7,7 +7,7 @@ import pickle
 
 import torch
 
-from explorer.core.workers import Slots
+from explorer.core.workers import Slots, unpack
 from explorer.training import TrainConfig, TrainingError
 from explorer.training.trainer import Trainer
 from explorer.training.worker import Data, _Worker
@@ -15,8 +15,10 @@ from tests.training.conftest import SMALL, TEST, TRAIN, small_trainer
 
 
 class Replies(list):
-    def put(self, item) -> None:
-        self.append(item)
+    """The worker's reply queue: what it sends, unpacked as the page unpacks it."""
+
+    def put(self, item: bytes) -> None:
+        self.append(unpack(item))
 
 
 def _worker(tmp_path, config=SMALL, heartbeat=60.0):
