@@ -14,7 +14,8 @@ from explorer.core.figures import SIGNED_LEGEND_KEY
 from explorer.core.models import layer_kind, numbered
 from explorer.core.images import UPLOAD_WIDGET_MB, ImageError, load_image, to_png
 from explorer.core.samples import sample_images
-from explorer.core.session import chart, choice, drawing_pad, t, through_app
+from explorer.core import links
+from explorer.core.session import chart, choice, drawing_pad, lesson_link, t, through_app
 from explorer.kernels import PRESETS, preset_label_key
 
 NS = "activations"
@@ -241,6 +242,9 @@ def main() -> None:
     through_app()
     st.title(t(f"{NS}.title"))
     st.markdown(t(f"{NS}.intro"))
+    lesson_link([links.Field("source", f"{NS}.source", links.one_of(SOURCES)),
+                 links.Field("digit", f"{NS}.test_index", links.whole(0, len(_test_set().labels) - 1)),
+                 links.Field("explain", f"{NS}.explain", links.one_of(EXPLAIN))], page=NS)
     digit_tab, photo_tab = st.tabs([t(f"{NS}.tab.digit"), t(f"{NS}.tab.photo")])
     with digit_tab:
         model, note = _model()

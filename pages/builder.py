@@ -8,7 +8,8 @@ import streamlit as st
 
 from explorer import builder as bd
 from explorer.builder import plots, view
-from explorer.core.session import chart, choice, lang, t, through_app
+from explorer.core import links
+from explorer.core.session import chart, choice, lang, lesson_link, t, through_app
 from explorer.core.workers import Job
 from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
 from explorer.training import plots as train_plots
@@ -325,6 +326,15 @@ def main() -> None:
     through_app()
     st.title(t(f"{NS}.title"))
     st.markdown(t(f"{NS}.intro"))
+    linked = lesson_link([links.Field("preset", f"{NS}.preset", links.one_of(list(bd.PRESETS))),
+                          links.Field("init", f"{NS}.init", links.one_of(bd.INITS)),
+                          links.Field("source", f"{NS}.source", links.one_of(SOURCES)),
+                          links.Field("epochs", f"{NS}.epochs", links.whole(1, 100)),
+                          links.Field("lr", f"{NS}.lr", links.number(1e-5, 1.0)),
+                          links.Field("batch", f"{NS}.batch", links.whole(1, 1000)),
+                          links.Field("seed", f"{NS}.seed", links.whole(0, 2**31 - 1))], page=NS)
+    if f"{NS}.preset" in linked:
+        _load_preset()  # a linked preset replaces the table
     tabs = st.tabs([t(f"{NS}.tab.{k}") for k in TABS])
     with tabs[1]:
         data_tab()

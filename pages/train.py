@@ -8,7 +8,8 @@ import streamlit as st
 from explorer.core.data import load_mnist
 from explorer.core.figures import SIGNED_LEGEND_KEY
 from explorer.core.models import MODELS
-from explorer.core.session import chart, choice, t, through_app
+from explorer.core import links
+from explorer.core.session import chart, choice, lesson_link, t, through_app
 from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
 from explorer.training import plots
 from explorer.training.config import OPTIMIZERS, SCHEDULES
@@ -228,11 +229,26 @@ def save_load(runner: Runner) -> None:
                 st.caption(t("common.kept_previous"))
 
 
+def link_fields(n_test: int) -> list[links.Field]:
+    """The settings a teacher's link can set: /train?model=deep_seed_cnn&lr=0.01."""
+    return [links.Field("model", f"{NS}.model", links.one_of(list(MODELS))),
+            links.Field("lr", f"{NS}.lr", links.number(1e-6, 1.0)),
+            links.Field("batch", f"{NS}.batch_size", links.whole(1, 1000)),
+            links.Field("epochs", f"{NS}.epochs", links.whole(1, 100)),
+            links.Field("seed", f"{NS}.seed", links.whole(0, 2**31 - 1)),
+            links.Field("optimizer", f"{NS}.optimizer", links.one_of(OPTIMIZERS)),
+            links.Field("schedule", f"{NS}.schedule", links.one_of(SCHEDULES)),
+            links.Field("images", f"{NS}.train_size", links.whole(0, 60000)),
+            links.Field("augment", f"{NS}.augment", links.flag()),
+            links.Field("digit", f"{NS}.image", links.whole(0, n_test - 1))]
+
+
 def main() -> None:
     through_app()
     st.title(t(f"{NS}.title"))
     st.markdown(t(f"{NS}.intro"))
     train, test = load_data()
+    lesson_link(link_fields(len(test.labels)), page=NS)
     data_caption(train, test)
     config = settings()
     if RUNNER not in st.session_state:

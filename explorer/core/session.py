@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import streamlit as st
 
+from explorer.core import links
 from explorer.core.i18n import LANGUAGES, default_language, translate
 
 T = TypeVar("T")
@@ -147,3 +148,27 @@ def through_app() -> None:
     if main == "app.py" and not st.session_state.get(APP_RAN_KEY):
         PagesManager.uses_pages_directory = False  # what app.py's st.navigation would have set
         st.rerun()
+
+
+def lesson_link(fields: Sequence[links.Field], *, page: str) -> set[str]:
+    """This page's settings from its URL, and a "copy link to this view" button; returns the session keys
+    the URL set in this run (a page may act on them: a linked preset loads its table).
+
+    The first run with a new query string applies it (each value checked: a bad or hostile one is named in
+    the user's language and the page keeps its default), then clears the URL, so the session's own
+    choices take over. The button shows the link to the current settings, ready to copy.
+    """
+    params = {name: st.query_params.get(name) for name in st.query_params}
+    values: dict[str, Any] = {}
+    if params:
+        values, problems = links.parse(fields, params)
+        st.session_state.update(values)
+        st.session_state[f"links.problems.{page}"] = problems
+        st.query_params.clear()
+    for name, err in st.session_state.pop(f"links.problems.{page}", []):
+        st.warning(t("common.link.bad", name=name, reason=t(err.key, **err.params)))
+    base = getattr(st.context, "url", None) or ""
+    with st.popover(t("common.link.copy"), icon=":material/link:"):
+        st.caption(t("common.link.help"))
+        st.code(f"{base}?{links.query(fields, st.session_state)}", language=None, wrap_lines=True)
+    return set(values)

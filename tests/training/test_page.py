@@ -160,3 +160,23 @@ def test_after_an_epoch_the_page_shows_test_accuracy_confusion_and_mistakes():
                                            accuracy=f"{ev.accuracy:.2%}")
     assert translate("train.no_epoch_yet", "ko") not in _texts(at, "caption")
     assert [label for label, _ in runner.maps][:3] == [("conv", 1), ("act", 1), ("pool", 1)]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_lesson_link_sets_the_network_and_learning_rate_and_a_bad_value_is_named(lang):
+    from explorer.core.session import widget_key
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APPTEST_TIMEOUT, ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=APPTEST_TIMEOUT)
+    at.session_state["lang"] = lang
+    at.session_state["train.data"] = (TRAIN, TEST)
+    at.query_params.update({"model": "deep_seed_cnn", "lr": "0.01", "batch": "abc"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=widget_key("train.model", lang)).value == "deep_seed_cnn"
+    assert _runner(at).config.model == "deep_seed_cnn" and _runner(at).config.lr == 0.01
+    reason = translate("common.link.not_whole", lang, low=1, high=1000)
+    assert translate("common.link.bad", lang, name="batch", reason=reason) in _texts(at, "warning")
+    assert _runner(at).config.batch_size == 100  # the default, not the bad value
