@@ -52,15 +52,17 @@ def start_replica(port: int, *, log: Path, env: dict | None = None) -> subproces
                                 env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
 
-def nginx_config(*, listen: str, backends: list[int]) -> str:
-    """deploy/nginx.conf with its listen line and replica list replaced."""
+def nginx_config(*, listen: str, backends: list[int | str]) -> str:
+    """deploy/nginx.conf with its listen line and replica list replaced (a port means 127.0.0.1:port;
+    a "host:port" is used as it is, e.g. a compose service name)."""
     text = CONF.read_text(encoding="utf-8")
     lines, done = [], False
     for line in text.splitlines():
         if "# CNN_EXPLORER_REPLICA" in line:
             if not done:
                 indent = line[: len(line) - len(line.lstrip())]
-                lines += [f"{indent}server 127.0.0.1:{p};      # CNN_EXPLORER_REPLICA" for p in backends]
+                lines += [f"{indent}server {p if isinstance(p, str) else f'127.0.0.1:{p}'};      # CNN_EXPLORER_REPLICA"
+                          for p in backends]
                 done = True
             continue
         if "# CNN_EXPLORER_LISTEN" in line:
@@ -150,3 +152,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# deploy/compose.yaml's nginx: the same configuration, its one upstream server the compose service "app"
+# (Docker's DNS gives nginx every replica of the service). Kept in step by tests/test_deploy.py:
+#     python -c "import deploy.run_replicas as r; print(r.nginx_config(listen='8080', backends=['app:8501']), end='')"
+COMPOSE_BACKENDS = ["app:8501"]
