@@ -10,6 +10,7 @@ from explorer.core.figures import SIGNED_LEGEND_KEY
 from explorer.core.models import MODELS
 from explorer.core import links
 from explorer.core.session import chart, choice, lesson_link, t, through_app
+from explorer.interpret import confusion_cell
 from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
 from explorer.training import plots
 from explorer.training.config import OPTIMIZERS, SCHEDULES
@@ -182,17 +183,35 @@ def epoch_end(runner: Runner, test) -> None:
     st.metric(t(f"{NS}.test_accuracy", epoch=runner.evaluation_epoch, accuracy=f"{ev.accuracy:.2%}"),
               f"{ev.accuracy:.2%}")
     left, right = st.columns([2, 3])
-    chart(left, plots.confusion_figure(ev.confusion, title=t(f"{NS}.confusion"), true_title=t(f"{NS}.true_digit"),
-                                       predicted_title=t(f"{NS}.predicted_digit")), key=f"{NS}.confusion_chart")
-    wrong = ev.misclassified(limit=24)
+    event = chart(left, plots.confusion_figure(ev.confusion, title=t(f"{NS}.confusion"),
+                                               true_title=t(f"{NS}.true_digit"),
+                                               predicted_title=t(f"{NS}.predicted_digit")),
+                  key=f"{NS}.confusion_chart", on_select="rerun", selection_mode="points")
+    left.caption(t(f"{NS}.confusion_click"))
+    cell = clicked_cell(event, [str(d) for d in range(len(ev.confusion))])
+    if cell is not None:  # the images of the clicked cell
+        shown, caption = confusion_cell(ev.predictions, ev.labels, *cell, limit=24), t(
+            f"{NS}.cell", true=cell[0], pred=cell[1], n=int(ev.confusion[cell]))
+    else:  # the first mistakes
+        shown, caption = ev.misclassified(limit=24).numpy(), t(f"{NS}.misclassified")
     with right:
-        st.markdown(t(f"{NS}.misclassified"))
-        if len(wrong) == 0:
-            st.caption(t(f"{NS}.none_wrong"))
+        st.markdown(caption)
+        if len(shown) == 0:
+            st.caption(t(f"{NS}.none_wrong") if cell is None else t(f"{NS}.cell_empty"))
         else:
             chart(st, plots.misclassified_figure(
-                test.images[wrong], ev.predictions[wrong].tolist(), ev.labels[wrong].tolist(),
+                test.images[shown], ev.predictions[shown].tolist(), ev.labels[shown].tolist(),
                 caption=t(f"{NS}.misclassified_caption")), key=f"{NS}.wrong_chart")
+
+
+def clicked_cell(event, classes: list[str]) -> tuple[int, int] | None:
+    """(true, predicted) of the confusion-matrix cell the student clicked, if any."""
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+        getattr(getattr(event, "selection", None), "points", [])
+    if not points:
+        return None
+    x, y = points[0].get("x"), points[0].get("y")
+    return (classes.index(y), classes.index(x)) if x in classes and y in classes else None
 
 
 def _load_upload() -> None:

@@ -42,14 +42,15 @@ def projector() -> bool:
     return bool(st.session_state.get(display.PROJECTOR_KEY))
 
 
-def chart(container: Any, fig: Any, **kwargs: Any) -> None:
-    """Draw a plotly ``fig`` in ``container`` (``st`` or a column) in this session's display style."""
+def chart(container: Any, fig: Any, **kwargs: Any) -> Any:
+    """Draw a plotly ``fig`` in ``container`` (``st`` or a column) in this session's display style; returns
+    Streamlit's selection event when ``on_select`` is given (a clicked point)."""
     from explorer.core import display, figures
 
     fig = display.apply(fig, display.style(projector=projector()))
     if figures.checking():  # the test suite: the unvalidated figure must be what validation would make
         figures.check(fig)
-    container.plotly_chart(fig, **kwargs)
+    return container.plotly_chart(fig, **kwargs)
 
 
 def get(key: str, factory: Callable[[], T]) -> T:

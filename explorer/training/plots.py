@@ -176,11 +176,18 @@ def confusion_figure(confusion: torch.Tensor, *, title: str, true_title: str, pr
     counts = confusion.detach().cpu().numpy()
     digits = list(classes) if classes is not None else [str(d) for d in range(counts.shape[0])]
     trace = {"type": "heatmap", "z": counts, "x": digits, "y": digits, "colorscale": "Blues", "showscale": False,
-             "text": counts, "texttemplate": "%{text}", "hovertemplate": "%{y} → %{x}: %{z}<extra></extra>"}
+             "text": counts, "texttemplate": "%{text}", "hoverinfo": "skip"}
+    # Heatmaps cannot be selected: an invisible square marker on each cell takes the click (and the hover).
+    k = len(digits)
+    cells = {"type": "scatter", "mode": "markers", "x": [c for _ in digits for c in digits],
+             "y": [r for r in digits for _ in digits], "customdata": counts.reshape(-1),
+             "marker": {"symbol": "square", "size": max(12, 300 // max(k, 1)), "opacity": 0.01, "color": "#000"},
+             "hovertemplate": "%{y} → %{x}: %{customdata}<extra></extra>", "showlegend": False}
     layout = {"title": {"text": title}, "height": 420, "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
               "xaxis": {"title": {"text": predicted_title}, "side": "top", "type": "category"},
-              "yaxis": {"title": {"text": true_title}, "autorange": "reversed", "type": "category"}}
-    return Figure({"data": [trace], "layout": layout})
+              "yaxis": {"title": {"text": true_title}, "autorange": "reversed", "type": "category"},
+              "clickmode": "event+select"}
+    return Figure({"data": [trace, cells], "layout": layout})
 
 
 def misclassified_figure(images: torch.Tensor, predictions: Sequence[int], labels: Sequence[int], *,

@@ -65,3 +65,20 @@ def test_training_starts_updates_live_and_pauses(app_url, browser, locale, lang)
         screenshot(page, f"train_{lang}_paused")
     finally:
         page.context.close()
+
+
+def test_a_lesson_link_sets_the_run_and_a_clicked_confusion_cell_shows_its_digits(app_url, browser):
+    page = new_page(browser, locale="ko-KR", width=1400, height=2600)
+    try:
+        page.goto(f"{app_url}/train?epochs=1&batch=500&model=seed_cnn")  # a teacher's link: one short epoch
+        wait_idle(page, timeout_ms=90_000)
+        page.get_by_role("button", name=translate("train.start", "ko")).click()
+        page.get_by_text(translate("train.confusion_click", "ko")).wait_for(timeout=120_000)
+        wait_idle(page)
+        plot = page.locator(".st-key-train-confusion_chart .nsewdrag").first.bounding_box()
+        page.mouse.click(plot["x"] + plot["width"] * 0.75, plot["y"] + plot["height"] * 0.25)  # true 2, predicted 7
+        page.get_by_text(translate("train.cell", "ko", true=2, pred=7, n=0)[:12]).first.wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        screenshot(page, "train_ko_confusion_cell")
+    finally:
+        page.context.close()
