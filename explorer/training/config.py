@@ -56,6 +56,7 @@ class TrainConfig:
     shift: int = 2  # largest shift in pixels when `augment` is on
     schedule: Schedule = "constant"  # "constant" lr, or "cosine": decay to 0 over all steps
     momentum: float = 0.9  # momentum of "sgd" (ignored by Adam)
+    timelapse: bool = True  # keep snapshots for the time-lapse replay (explorer.interpret; bounded memory)
 
     def __post_init__(self) -> None:
         custom = self.model == CUSTOM and self.layers is not None

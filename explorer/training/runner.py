@@ -193,6 +193,11 @@ class Runner:
             raise self.error or WorkerGone()
         return answer[1]
 
+    def frames(self) -> list:
+        """The run's time-lapse frames (`explorer.interpret.Frame`), oldest first."""
+        answer = self._ask("frames")
+        return answer[1] if answer is not None else []
+
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Replace the weights (already checked by `explorer.training.load_checkpoint`); the view is
         refreshed at once. CheckpointError when the worker refuses them."""

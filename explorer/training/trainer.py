@@ -68,6 +68,12 @@ def shift_images(images: torch.Tensor, *, max_shift: int, generator: torch.Gener
     return padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
+def _timelapse():
+    from explorer.interpret import Timelapse, TimelapseConfig
+
+    return Timelapse(TimelapseConfig())
+
+
 def weighted_layers(model: nn.Module) -> list[torch.Tensor]:
     """The weight of every conv and fully connected layer, input side first."""
     return [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
@@ -129,6 +135,7 @@ class Trainer:
         self._good = [p.detach().clone() for p in self.model.parameters()]
         self._weights = weighted_layers(self.model)
         self.seconds = 0.0  # spent in training steps
+        self.timelapse = _timelapse() if cfg.timelapse else None
         self._grad_norms: list[float] = []
 
     # ----- set-up -----------------------------------------------------------------------------
@@ -215,6 +222,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self._grad_norms = [float(w.grad.norm()) for w in self._weights]  # "더 깊게?": do gradients vanish?
+        self._record(final=False)  # the time-lapse keeps this moment (gradients included) if it is due
         self.optimizer.step()
         self._pos += 1
         return value, int((logits.argmax(1) == labels).sum()), len(labels)
@@ -260,6 +268,19 @@ class Trainer:
             h.test_loss.append(evaluation.loss)
             h.test_accuracy.append(evaluation.accuracy)
             self._epoch_losses, self._epoch_correct, self._epoch_seen = [], 0, 0
+        if self.finished:
+            self._record(final=True)
+
+    def _record(self, *, final: bool) -> None:
+        """Offer this moment to the time-lapse (which keeps an evenly thinned, bounded set of frames)."""
+        if self.timelapse is None:
+            return
+        ev = self.evaluation
+        with self.lock:
+            self.timelapse.record(self.model, step=self.step_count + (0 if final else 1),
+                                  epoch=self.step_count / self.steps_per_epoch, digit=self.test_data.images[:1],
+                                  confusion=None if ev is None else ev.confusion.numpy(),
+                                  accuracy=None if ev is None else ev.accuracy, final=final)
 
     # ----- evaluation -------------------------------------------------------------------------
     @torch.inference_mode()
@@ -308,6 +329,11 @@ class Trainer:
             return Snapshot(self.step_count, self.total_steps, self.epoch, self.config.epochs,
                             self._speed, 0.0 if self.finished else eta, self.finished, self.error,
                             self.history.copy(), filters, self.evaluation, self.seconds)
+
+    def frames(self) -> list:
+        """The time-lapse's frames so far (`explorer.interpret.Frame`, oldest first); [] without one."""
+        with self.lock:
+            return list(self.timelapse.frames) if self.timelapse is not None else []
 
     def feature_maps(self, image: torch.Tensor) -> list[tuple[tuple[str, int], torch.Tensor]]:
         """Output of every layer of ``model.features`` for one image (C, H, W): [((kind, n), (C', H', W'))]."""

@@ -7,7 +7,7 @@ thread carries large replies.
 
 Commands are ``(number, kind, *arguments)``: ``("poll", watch)`` (also the heartbeat; ``watch`` = (test
 image index, channels) whose feature maps to send), ``("start",)``, ``("pause",)``, ``("state",)``,
-``("load", state_dict)``, ``("stop",)``. Every view carries only the history rows not sent before, and
+``("load", state_dict)``, ``("frames",)`` (the time-lapse), ``("stop",)``. Every view carries only the history rows not sent before, and
 the evaluation only when it is new. Each reply ``(kind, value, number)`` carries the number of the command it answers:
 ``("ready", view)`` (number 0), ``("view", view)``, ``("started", None)``, ``("busy", None)``,
 ``("state", state_dict)``, ``("loaded", view)``, ``("refused", error)``.
@@ -142,6 +142,8 @@ class _Worker:
             reply = "view", self.view(None)
         elif kind == "state":
             reply = "state", self.trainer.state_dict()
+        elif kind == "frames":
+            reply = "frames", self.trainer.frames()
         elif kind == "load":
             reply = self.load(args[0])
         else:

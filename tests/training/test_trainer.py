@@ -175,3 +175,17 @@ def test_shifts_move_every_channel_of_a_colour_image_together():
     single = torch.stack([shift_images(images[:, c:c + 1], max_shift=2, generator=torch.Generator().manual_seed(1))[:, 0]
                           for c in range(3)], dim=1)
     assert torch.equal(moved, single)
+
+
+def test_the_time_lapse_keeps_bounded_evenly_spaced_frames_and_the_last_one():
+    from explorer.training import TrainConfig
+
+    trainer = small_trainer(TrainConfig(batch_size=20, epochs=8))
+    trainer.step(1000)
+    frames = trainer.frames()
+    assert trainer.finished and 2 <= len(frames) <= trainer.timelapse.config.max_frames
+    steps = [f.step for f in frames]
+    assert steps == sorted(steps) and steps[-1] == trainer.step_count  # the run's last moment is kept
+    assert frames[-1].confusion is not None and frames[-1].filters and frames[-1].gradients
+    assert trainer.timelapse.memory_bytes() <= trainer.timelapse.bound_mb() * 2**20
+    assert small_trainer(TrainConfig(timelapse=False)).frames() == []
