@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.core.data import load_mnist
-from explorer.core.figures import SIGNED_LEGEND_KEY
-from explorer.core.models import MODELS
 from explorer.core import links
+from explorer.core.data import load_mnist
+from explorer.core.figures import SIGNED_LEGEND_KEY, clicked_point
+from explorer.core.models import MODELS
 from explorer.core.session import chart, choice, lesson_link, t, through_app
 from explorer.interpret import confusion_cell
-from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
-from explorer.training import plots
+from explorer.training import (
+    CheckpointError,
+    Runner,
+    TrainConfig,
+    TrainingError,
+    load_checkpoint,
+    plots,
+    save_checkpoint,
+)
 from explorer.training.config import OPTIMIZERS, SCHEDULES
 from explorer.training.runner import controls, max_trainings
 from explorer.training.worker import Data
@@ -206,11 +213,8 @@ def epoch_end(runner: Runner, test) -> None:
 
 def clicked_cell(event, classes: list[str]) -> tuple[int, int] | None:
     """(true, predicted) of the confusion-matrix cell the student clicked, if any."""
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-        getattr(getattr(event, "selection", None), "points", [])
-    if not points:
-        return None
-    x, y = points[0].get("x"), points[0].get("y")
+    point = clicked_point(event) or {}
+    x, y = point.get("x"), point.get("y")
     return (classes.index(y), classes.index(x)) if x in classes and y in classes else None
 
 

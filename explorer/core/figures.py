@@ -126,6 +126,17 @@ def signed_limits(values: Any) -> dict[str, float]:
     return {"zmin": -bound, "zmax": bound, "zmid": 0.0}
 
 
+def clicked_point(event: Any) -> dict[str, Any] | None:
+    """The first point of a chart's selection event (``st.plotly_chart(on_select=...)``: a dict-like with
+    ``selection.points``), or None when nothing is selected."""
+    selection = event.get("selection") if hasattr(event, "get") else getattr(event, "selection", None)
+    points = selection.get("points") if hasattr(selection, "get") else getattr(selection, "points", None)
+    if not points:
+        return None
+    point = points[0]
+    return dict(point) if hasattr(point, "keys") else None
+
+
 def grid_cell_px(chars: int, font_size: float = GRID_FONT) -> int:
     """Side in pixels of a square grid cell that holds ``chars`` characters at ``font_size``."""
     return int(round(max(1.9 * font_size, 0.62 * font_size * chars + 14)))

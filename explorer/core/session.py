@@ -8,12 +8,14 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import streamlit as st
 
-from explorer.core import links
+from explorer.core import links, workers
 from explorer.core.i18n import LANGUAGES, default_language, translate
 
 T = TypeVar("T")
 LANG_KEY = "lang"
 APP_RAN_KEY = "app.ran"  # set by app.py: this session's runs go through the router
+JOBS_KEY = "core.jobs"  # this session's background jobs and their results (explorer.core.workers.Results)
+POLL_S = 0.5  # a running job's progress bar is refreshed this often
 PAD_ASSETS = Path(__file__).parents[1] / "assets" / "pad"
 Stroke = list[list[int]]  # [[x, y], ...] in pad pixels
 
@@ -98,6 +100,62 @@ def choice(kind: str, label: str, options: Sequence[T], *, key: str, format: Cal
     widget = getattr(where if where is not None else st, kind)
     widget(label, options, key=wkey, format_func=texts.__getitem__, on_change=changed, **kwargs)
     return st.session_state[key]
+
+
+def tabs(ids: Sequence[str], *, key: str, format: Callable[[str], str]) -> dict[str, Any]:
+    """Tabs by id whose closed tabs need not run: ``if tabs[id].open: with tabs[id]: ...``.
+
+    The open tab is kept as an id under ``key`` and the widget keyed per language, as in `choice`, so the
+    same tab stays open after a language switch; code may set ``st.session_state[key]`` to open one.
+    """
+    ids = list(ids)
+    chosen = st.session_state.get(key)
+    if chosen not in ids:
+        chosen = st.session_state[key] = ids[0]
+    labels = {i: format(i) for i in ids}
+    by_label = {text: i for i, text in labels.items()}
+    wkey = widget_key(key)
+    if st.session_state.get(wkey) != labels[chosen]:
+        st.session_state[wkey] = labels[chosen]
+
+    def changed() -> None:
+        st.session_state[key] = by_label.get(st.session_state.get(wkey), chosen)
+
+    return dict(zip(ids, st.tabs(list(labels.values()), key=wkey, on_change=changed)))
+
+
+def run_job(key: Any, fn: Callable[..., Any], *args: Any, store: workers.Results | None = None,
+            **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` computed once in a worker process (`workers.Job`) and kept under ``key``
+    (hashable) in this session's results, or in ``store`` (shared by all sessions of this server).
+
+    Returns the result; None meanwhile (a progress bar shows, and the page reruns when the job ends) or
+    when it failed (the reason shows, translated, with a button to try again).
+    """
+    results = store if store is not None else get(JOBS_KEY, workers.Results)
+    entry = results.ask(key, fn, *args, **kwargs)
+    if isinstance(entry, workers.Job):
+        entry = results.settle(key, entry)
+        if not entry.done:
+            name = f"job.{abs(hash(key)):x}"
+            st.fragment(run_every=POLL_S, key=name)(_follow)(results, key)
+            return None
+    problem = workers.problem(entry)
+    if problem is None:
+        return entry.result
+    st.warning(t(*problem[:1], **problem[1]))
+    st.button(t("common.job.retry"), key=f"job.{abs(hash(key)):x}.retry", on_click=results.forget, args=(key,),
+              icon=":material/refresh:")
+    return None
+
+
+def _follow(results: workers.Results, key: Any) -> None:
+    entry = results.get(key)
+    state = results.settle(key, entry) if isinstance(entry, workers.Job) else entry
+    if state is None or state.done:
+        st.rerun()  # one full run draws the result and ends the polling
+    text = t("common.job.queued") if state.queued else t("common.job.running", percent=f"{state.progress:.0%}")
+    st.progress(state.progress, text=text)
 
 
 @cache

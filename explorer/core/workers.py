@@ -38,6 +38,8 @@ MAX_JOBS_ENV = "CNN_EXPLORER_MAX_JOBS"
 WORKER_NICE = 10  # nice value of worker processes (0 = normal, 19 = lowest)
 PRELOAD = ["torch", "explorer.core.workers"]  # what the forkserver imports once for all children
 OWNER_CHECK_S = 1.0  # a worker looks for its owner this often
+JOB_WAIT_S = 120.0  # a job waits this long for a free slot before it reports "busy"
+SLOT_RETRY_S = 0.2  # a waiting job tries the slots this often
 Progress = Callable[[float], None]
 
 
@@ -257,25 +259,33 @@ class JobState:
     done: bool = False
     result: Any = None
     error: BaseException | None = None  # the job's own exception (a UserError has an i18n key)
-    busy: bool = False  # refused: every job slot on this machine is taken
+    queued: bool = False  # waiting for a free job slot (other work runs on every CPU)
+    busy: bool = False  # refused: no job slot came free within the job's wait
 
 
 class Job:
     """``fn(*args, progress=callback, **kwargs)`` in a worker process; the page polls `poll`.
 
     ``fn`` and its arguments must be picklable (a module-level function). The worker takes one job slot
-    (``$CNN_EXPLORER_MAX_JOBS`` machine-wide), or reports ``busy``. `cancel` ends it.
+    (``$CNN_EXPLORER_MAX_JOBS`` machine-wide): while every slot is taken it waits (``queued``) up to
+    ``wait`` seconds, then reports ``busy``. `cancel` ends it. Several sessions may poll one job.
     """
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, threads: int = 1, **kwargs: Any) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, threads: int = 1, wait: float = JOB_WAIT_S,
+                 **kwargs: Any) -> None:
         ctx = context()
         self._messages = ctx.Queue()
+        self._lock = threading.Lock()
         self.state = JobState()
-        self._proc = start(_job_main, fn, args, kwargs, self._messages, Slots("job", max_jobs()), threads,
+        self._proc = start(_job_main, fn, args, kwargs, self._messages, Slots("job", max_jobs()), threads, wait,
                            name=f"cnn-explorer-job-{getattr(fn, '__name__', 'fn')}")
 
     def poll(self) -> JobState:
         """Read what the worker said so far (never waits)."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> JobState:
         while True:
             try:
                 kind, value = unpack(self._messages.get_nowait())
@@ -283,12 +293,14 @@ class Job:
                 break
             if kind == "progress":
                 self.state.progress = value
+            elif kind == "queued":
+                self.state.queued = value
             elif kind == "result":
                 self.state.result, self.state.done, self.state.progress = value, True, 1.0
             elif kind == "error":
                 self.state.error, self.state.done = value, True
             elif kind == "busy":
-                self.state.busy, self.state.done = True, True
+                self.state.busy, self.state.done, self.state.queued = True, True, False
         if not self.state.done and not self._proc.is_alive() and self._messages.empty():
             self.state.error, self.state.done = WorkerDied(self._proc.exitcode), True
         return self.state
@@ -310,6 +322,68 @@ class Job:
         return self._proc.pid
 
 
+class Results:
+    """Jobs by key, then their final states, for one session or shared by many: the first asker of a key
+    starts its job, later askers follow the same job and then read its result. Thread-safe. Keeps at most
+    ``size`` finished entries (the least recently asked go first); running jobs are never dropped."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: dict[Any, Job | JobState] = {}  # insertion order = least recently asked first
+
+    def ask(self, key: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job | JobState:
+        """The job under ``key`` (started now with ``fn(*args, **kwargs)`` if there is none), or its final state
+        once `settle` has seen it end."""
+        with self._lock:
+            entry = self._items.pop(key, None)
+            if entry is None:
+                entry = Job(fn, *args, **kwargs)
+            self._items[key] = entry
+            finished = [k for k, v in self._items.items() if isinstance(v, JobState)]
+            for old in finished[:max(0, len(finished) - self.size)]:
+                del self._items[old]
+            return entry
+
+    def settle(self, key: Any, job: Job) -> JobState:
+        """``job``'s state; once it is done, kept under ``key`` in place of the job."""
+        state = job.poll()
+        if state.done:
+            with self._lock:
+                if self._items.get(key) is job:
+                    self._items[key] = state
+        return state
+
+    def get(self, key: Any) -> Job | JobState | None:
+        """What is under ``key`` now, if anything (starts nothing)."""
+        with self._lock:
+            return self._items.get(key)
+
+    def forget(self, key: Any) -> None:
+        """Drop ``key`` (a failed job is asked again)."""
+        with self._lock:
+            self._items.pop(key, None)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def problem(state: JobState) -> tuple[str, dict[str, str]] | None:
+    """Why a finished job has no result, as (i18n key, parameters); None when it has one."""
+    if state.busy:
+        return "common.job.busy", {}
+    err = state.error
+    if err is None:
+        return None
+    key, params = getattr(err, "key", None), getattr(err, "params", None)
+    if isinstance(key, str) and isinstance(params, dict):  # a UserError or WorkerDied
+        return key, params
+    return "common.job.failed", {"error": type(err).__name__}
+
+
 class WorkerDied(RuntimeError):
     """A worker process ended without saying why (killed, out of memory, crashed)."""
 
@@ -320,10 +394,17 @@ class WorkerDied(RuntimeError):
         self.params = {"code": str(exitcode)}
 
 
-def _job_main(fn: Callable[..., Any], args: tuple, kwargs: dict, messages: Any, slots: Slots, threads: int) -> None:
+def _job_main(fn: Callable[..., Any], args: tuple, kwargs: dict, messages: Any, slots: Slots, threads: int,
+              wait: float) -> None:
     if slots.acquire() is None:
-        messages.put(pack(("busy", None)))
-        return
+        messages.put(pack(("queued", True)))
+        deadline = time.monotonic() + wait
+        while slots.acquire() is None:
+            if time.monotonic() >= deadline:
+                messages.put(pack(("busy", None)))
+                return
+            time.sleep(SLOT_RETRY_S)
+        messages.put(pack(("queued", False)))
     set_threads(threads)
     last = [0.0]
 

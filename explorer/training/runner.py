@@ -24,6 +24,7 @@ import torch
 from explorer.core import workers
 from explorer.training.checkpoints import CheckpointError
 from explorer.training.config import Evaluation, History, Snapshot, TrainConfig, TrainingError
+from explorer.training.trainer import make_model
 from explorer.training.worker import Data, RunState, View, serve
 
 MAX_TRAININGS_ENV = "CNN_EXPLORER_MAX_TRAININGS"
@@ -61,9 +62,10 @@ class Runner:
                  heartbeat_timeout: float = HEARTBEAT_TIMEOUT_S, idle_exit: float = IDLE_EXIT_S,
                  trainings: int | None = None) -> None:
         self.config = config
+        self.data = data or Data()  # what it trains on (the page reads the test images and class names)
         ctx = workers.context()
         self._commands, self._replies = ctx.Queue(), ctx.Queue()
-        self._proc = workers.start(serve, config, data or Data(), self._commands, self._replies,
+        self._proc = workers.start(serve, config, self.data, self._commands, self._replies,
                                    slots=workers.Slots("train", trainings or max_trainings()), heartbeat_s=heartbeat_timeout,
                                    idle_exit_s=idle_exit, name="cnn-explorer-train")
         self._finalizer = weakref.finalize(self, _shut_down, self._proc, self._commands)
@@ -192,6 +194,12 @@ class Runner:
         if answer is None:
             raise self.error or WorkerGone()
         return answer[1]
+
+    def model(self) -> torch.nn.Module:
+        """A CPU, eval-mode copy of the network with the latest weights (the page's own; training goes on)."""
+        model = make_model(self.config, generator=torch.Generator())
+        model.load_state_dict(self.state_dict(), strict=True)
+        return model.eval()
 
     def frames(self) -> list:
         """The run's time-lapse frames (`explorer.interpret.Frame`), oldest first."""

@@ -47,6 +47,7 @@ class Data:
     train_labels: torch.Tensor | None = None  # (N,) int64
     test_images: torch.Tensor | None = None
     test_labels: torch.Tensor | None = None
+    classes: tuple[str, ...] | None = None  # class names of the page's own data; None: the digits 0-9
 
     def splits(self) -> tuple[Split, Split]:
         if self.kind == "mnist":

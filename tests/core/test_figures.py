@@ -87,3 +87,15 @@ def test_the_default_template_comes_trimmed_to_the_figures_trace_types():
 def test_a_template_given_is_kept():
     fig = figures.Figure(figures.trace("heatmap", z=[[1]]), layout=dict(template=dict(layout=dict(font=dict(size=9)))))
     assert fig.to_plotly_json()["layout"]["template"] == {"layout": {"font": {"size": 9}}}
+
+
+def test_clicked_point_reads_a_selection_event_as_a_dict_or_as_attributes():
+    from types import SimpleNamespace
+
+    from explorer.core.figures import clicked_point
+
+    point = {"x": "3", "y": "5", "customdata": 12}
+    assert clicked_point({"selection": {"points": [point, {"x": 0}]}}) == point
+    assert clicked_point(SimpleNamespace(selection=SimpleNamespace(points=[point]))) == point
+    for nothing in (None, {}, {"selection": {"points": []}}, SimpleNamespace(selection=None), {"selection": 3}):
+        assert clicked_point(nothing) is None

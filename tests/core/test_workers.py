@@ -72,14 +72,30 @@ def test_a_job_that_dies_is_reported():
     assert isinstance(state.error, workers.WorkerDied) and state.error.params == {"code": "3"}
 
 
-def test_a_job_is_refused_when_every_job_slot_is_taken(monkeypatch, tmp_path):
+def test_a_job_waits_for_a_free_slot_and_runs_when_one_comes_free(monkeypatch, tmp_path):
     monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "1")
     monkeypatch.setenv("CNN_EXPLORER_RUN_DIR", str(tmp_path))
     held = workers.Slots("job", 1, folder=tmp_path)
     assert held.acquire() == 0
     try:
-        state = workers.Job(_square, 2).wait(timeout=60)
-        assert state.busy and state.result is None
+        job = workers.Job(_square, 3)
+        assert until(lambda: job.poll().queued, timeout=30)
+        time.sleep(0.5)
+        assert not job.poll().done  # still waiting: the slot is taken
+    finally:
+        held.release(0)
+    state = job.wait(timeout=60)
+    assert state.done and state.result == 9 and not state.queued and not state.busy
+
+
+def test_a_job_is_refused_when_no_slot_comes_free_within_its_wait(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "1")
+    monkeypatch.setenv("CNN_EXPLORER_RUN_DIR", str(tmp_path))
+    held = workers.Slots("job", 1, folder=tmp_path)
+    assert held.acquire() == 0
+    try:
+        state = workers.Job(_square, 2, wait=0.5).wait(timeout=60)
+        assert state.busy and state.result is None and not state.queued
     finally:
         held.release(0)
 
@@ -96,3 +112,39 @@ def test_children_do_not_import_the_parents_main_module():
     workers.context()
     data = spawn.get_preparation_data("x")
     assert "init_main_from_path" not in data and "init_main_from_name" not in data
+
+
+def test_results_share_one_job_per_key_then_keep_its_final_state():
+    results = workers.Results(size=2)
+    first = results.ask("a", _square, 4)
+    assert results.ask("a", _square, 99) is first  # a second asker follows the same job
+    state = first.wait(timeout=60)
+    assert results.settle("a", first) is state and results.get("a") is state and state.result == 16
+    assert results.ask("a", _square, 99) is state  # finished: no new job
+    results.forget("a")
+    assert "a" not in results and results.get("a") is None
+
+
+def test_results_keep_only_the_most_recently_asked_finished_entries():
+    results = workers.Results(size=2)
+    for key in ("a", "b", "c"):
+        job = results.ask(key, _square, 2)
+        job.wait(timeout=60)
+        results.settle(key, job)
+    assert isinstance(results.ask("a", _square, 2), workers.JobState)  # asked again: now the most recent
+    assert "b" not in results and "c" in results and "a" in results  # the least recently asked went
+    running = results.ask("d", _square, 3)
+    assert isinstance(running, workers.Job) and len(results) == 3  # a running job is never dropped
+    running.wait(timeout=60)
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (workers.JobState(done=True, result=1), None),
+    (workers.JobState(done=True, busy=True), ("common.job.busy", {})),
+    (workers.JobState(done=True, error=workers.WorkerDied(9)), ("common.worker_died", {"code": "9"})),
+    (workers.JobState(done=True, error=UserError("common.error_prefix", detail="x")),
+     ("common.error_prefix", {"detail": "x"})),
+    (workers.JobState(done=True, error=MemoryError()), ("common.job.failed", {"error": "MemoryError"})),
+])
+def test_problem_says_why_a_finished_job_has_no_result(state, expected):
+    assert workers.problem(state) == expected

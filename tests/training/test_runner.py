@@ -156,3 +156,20 @@ def test_no_worker_outlives_a_killed_server(tmp_path):
             assert until(lambda: _gone(worker), timeout=15)
         finally:
             owner.kill()
+
+
+def test_model_is_a_page_side_copy_of_the_latest_weights_for_named_and_custom_networks():
+    mlp = ({"kind": "flatten"}, {"kind": "linear", "out_features": 16}, {"kind": "relu"},
+           {"kind": "linear", "out_features": 10})
+    for config in (TrainConfig(seed=2), TrainConfig(model="custom", layers=mlp, seed=2)):
+        r = Runner(config, SMALL)
+        try:
+            model, state = r.model(), r.state_dict()
+            assert not model.training
+            assert all(torch.equal(model.state_dict()[k], state[k]) for k in state)
+            assert model(TEST.images[:3]).shape == (3, 10)
+            with torch.no_grad():
+                next(model.parameters()).add_(1.0)  # the page's copy: the worker's weights are untouched
+            assert all(torch.equal(r.state_dict()[k], state[k]) for k in state)
+        finally:
+            r.stop()
