@@ -1,13 +1,17 @@
-"""Backprop stepper: the lecture's 6x6 toy CNN, forward and backward, one step at a time."""
+"""Backprop stepper: the lecture's 6x6 toy CNN, forward and backward, one step at a time; backprop to a
+convolution's input (full convolution with the rotated kernel); the symbolic view of a shared weight."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.backprop import plots
+from explorer.backprop import input_grad as ig
+from explorer.backprop import plots, view
+from explorer.backprop import symbolic as sy
 from explorer.backprop import toy as bp
+from explorer.core import links
 from explorer.core.i18n import translate
-from explorer.core.session import chart, choice, get, lang, t, through_app
+from explorer.core.session import chart, choice, get, lang, lesson_link, t, through_app
 
 NS = "backprop"
 SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
@@ -15,6 +19,8 @@ NUMBERS = {"y": 1.0, "lr": 1.0}
 SOURCES = ("lecture", "random", "mnist")
 EXPORTS = {"md": ("backprop.md", "text/markdown"), "csv": ("backprop.csv", "text/csv")}  # file, MIME
 CHOICES = {"activation": bp.ACTIVATIONS, "pooling": bp.POOLINGS, "update": bp.UPDATES}
+TABS = ("stepper", "input", "symbolic")
+SYMBOLIC = {"h": (3, sy.MAX_INPUT), "w": (3, sy.MAX_INPUT), "kh": (2, sy.MAX_KERNEL), "kw": (2, sy.MAX_KERNEL)}
 
 
 def _lecture_state() -> dict:
@@ -123,9 +129,81 @@ def _stepper(inputs: dict, total: int) -> None:
             chart(st, fig, key=f"{NS}.grid.{i}", config={"displayModeBar": False}, width="content")
 
 
-def main() -> None:
-    through_app()
-    st.title(t("backprop.title"))
+def _show(blocks: list) -> None:
+    """Draw a view (`explorer.backprop.view`) in order; PyTorch code goes into an expander."""
+    for kind, body in blocks:
+        if kind == "figures":
+            with st.container(horizontal=True, gap="medium"):  # grids as wide as their cells, wrapping
+                for fig, key in body:
+                    chart(st, fig, key=key, config={"displayModeBar": False}, width="content")
+        elif kind == "code" and body.startswith("import torch"):
+            with st.expander(t("backprop.code")):
+                st.code(body, language="python")
+        elif kind == "code":
+            st.code(body, language=None)
+        else:
+            getattr(st, kind)(body)
+
+
+def _error(err: bp.BackpropInputError) -> None:
+    st.error(f'{t("common.error_prefix")}: {t(err.key, **err.params)}')
+    st.caption(t("common.kept_previous"))
+
+
+def _position(label: str, n: int, key: str) -> int:
+    """A 1..n slider kept inside 1..n when n shrinks."""
+    if not 1 <= st.session_state.get(key, 1) <= n:
+        st.session_state[key] = 1
+    return st.slider(label, 1, max(n, 2), key=key, disabled=n < 2)
+
+
+def _input_tab() -> None:
+    st.markdown(t("backprop.ig.intro"))
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
+    with c1:
+        name = choice("selectbox", t("backprop.ig.example"), list(ig.EXAMPLES), key=f"{NS}.ig.example",
+                      format=_labels("backprop.ig.example"))
+    x0, w0, s0, p0 = ig.EXAMPLES[name]
+    x_text = c1.text_area(t("backprop.ig.x"), bp.format_matrix(x0), key=f"{NS}.ig.x.{name}", height=150)
+    w_text = c2.text_area(t("backprop.ig.w"), bp.format_matrix(w0), key=f"{NS}.ig.w.{name}", height=100)
+    stride = c3.number_input(t("backprop.ig.stride"), 1, ig.MAX_STRIDE, s0, key=f"{NS}.ig.stride.{name}")
+    padding = c3.number_input(t("backprop.ig.padding"), 0, ig.MAX_PADDING, p0, key=f"{NS}.ig.padding.{name}")
+    own = c4.toggle(t("backprop.ig.own_delta"), key=f"{NS}.ig.own.{name}", help=t("backprop.ig.own_help"))
+    d_text = c4.text_area(t("backprop.ig.delta_text"), "1 2\n3 4", key=f"{NS}.ig.delta.{name}", height=100,
+                          disabled=not own)
+    try:
+        st.session_state[f"{NS}.ig.valid"] = ig.setting(x_text, w_text, d_text if own else None,
+                                                        stride=int(stride), padding=int(padding))
+    except bp.BackpropInputError as err:
+        _error(err)
+    setting = get(f"{NS}.ig.valid", lambda: ig.setting(bp.format_matrix(x0), bp.format_matrix(w0), None,
+                                                         stride=s0, padding=p0))
+    step = _position(t("backprop.ig.step"), setting.cells, f"{NS}.ig.step")
+    _show(view.input_grad_view(setting, step=step - 1, lang=lang()))
+    with st.expander(t("backprop.pool.title")):
+        _show(view.pooling_view(lang=lang()))
+
+
+def _symbolic_tab() -> None:
+    st.markdown(t("backprop.sym.intro"))
+    cols = st.columns(4)
+    sizes = {n: int(col.number_input(t(f"backprop.sym.{n}"), 1, hi, value, key=f"{NS}.sym.{n}"))
+             for col, (n, (value, hi)) in zip(cols, SYMBOLIC.items())}
+    try:
+        st.session_state[f"{NS}.sym.valid"] = sy.layout(**sizes)
+    except bp.BackpropInputError as err:
+        _error(err)
+    lay = get(f"{NS}.sym.valid", lambda: sy.layout(3, 3, 2, 2))
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    pairs = {"weight": (lay.kh, lay.kw), "cell": (lay.h, lay.w)}
+    picked = {n: divmod(c.select_slider(t(f"backprop.sym.{n}"), range(a * b), key=f"{NS}.sym.{n}.{a}x{b}",
+                                        format_func=lambda i, b=b: f"({i // b + 1}, {i % b + 1})"), b)
+              for c, (n, (a, b)) in zip((c1, c2), pairs.items())}  # 0-based (row, col) of a flat index
+    ones = c3.toggle(t("backprop.sym.ones"), value=True, key=f"{NS}.sym.ones", help=t("backprop.sym.ones_help"))
+    _show(view.symbolic_view(lay, **{n: (i + 1, j + 1) for n, (i, j) in picked.items()}, ones=ones, lang=lang()))
+
+
+def _stepper_tab() -> None:
     st.markdown(t("backprop.intro"))
     if st.session_state.pop(f"{NS}.stop_play", False):
         st.session_state[f"{NS}.play"] = False
@@ -178,6 +256,28 @@ def main() -> None:
         handout = bp.to_markdown(wt, names=names, title=t("backprop.title"), summary=t("backprop.intro"))
         c_md.download_button(t("common.download_md"), handout, *EXPORTS["md"], key=f"{NS}.md")
         c_csv.download_button(t("common.download_csv"), bp.to_csv(wt), *EXPORTS["csv"], key=f"{NS}.csv")
+
+
+def link_fields() -> list[links.Field]:
+    """The settings a teacher's link can set: /backprop?step=12&pooling=avg."""
+    total = len(bp.walkthrough(**bp.toy_example()).steps)  # the same for every option
+    return [links.Field("tab", f"{NS}.tab", links.one_of(TABS)),
+            links.Field("step", f"{NS}.step", links.whole(1, total)),
+            *(links.Field(name, f"{NS}.{name}", links.one_of(options)) for name, options in CHOICES.items()),
+            links.Field("lr", f"{NS}.lr", links.number(0.0, 100.0)),
+            links.Field("focus", f"{NS}.focus", links.whole(0, 15)),
+            links.Field("weight", f"{NS}.weight", links.whole(0, 8))]
+
+
+def main() -> None:
+    through_app()
+    st.title(t("backprop.title"))
+    lesson_link(link_fields(), page=NS)
+    opened = st.session_state.get(f"{NS}.tab", TABS[0])  # a linked tab opens first
+    tabs = st.tabs([t(f"backprop.tab.{name}") for name in TABS], default=t(f"backprop.tab.{opened}"))
+    for tab, body in zip(tabs, (_stepper_tab, _input_tab, _symbolic_tab)):
+        with tab:
+            body()
 
 
 main()

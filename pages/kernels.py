@@ -1,4 +1,5 @@
-"""Kernel lab: slide preset or custom kernels over your own images; pooling; lecture step-through."""
+"""Kernel lab: slide preset or custom kernels over your own images; pooling; lecture step-through; im2col;
+transposed convolution; the PyTorch code of every configuration."""
 
 from __future__ import annotations
 
@@ -6,18 +7,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.core import images
+from explorer.core import images, links
 from explorer.core.samples import sample_images
-from explorer.core.session import chart, choice, get, t, through_app
-from explorer.kernels import editor
+from explorer.core.session import chart, choice, get, lang, lesson_link, t, through_app
+from explorer.kernels import code as kcode
+from explorer.kernels import editor, view
 from explorer.kernels import ops as kn
 from explorer.kernels import plots as kp
 from explorer.kernels import stepthrough as stp
+from explorer.kernels import transposed as tr
+from explorer.shapes import ShapeError
 
 NS = "kernel_lab"
 SOURCES = ("sample", "upload", "camera")  # option ids; labels come from kernel_lab.source_<id>
 POOL_TARGETS = ("output", "input")
 POOL_KINDS = ("max", "avg")
+TABS = ("lab", "steps", "im2col", "transposed")
 PRESET, BASE, GRID, TEXT = f"{NS}.preset", f"{NS}.base_preset", f"{NS}.grid", f"{NS}.kernel_text"
 ROWS, COLS, VERSION = f"{NS}.rows", f"{NS}.cols", f"{NS}.editor_version"
 
@@ -78,9 +83,22 @@ def _from_text() -> None:
         _set_grid(cells, text=False)
 
 
-def _show_error(err: kn.KernelError | images.ImageError) -> None:
+def _show_error(err: kn.KernelError | images.ImageError | ShapeError) -> None:
     st.error(f"{t('common.error_prefix')}: {t(err.key, **err.params)}")
     st.info(t("common.kept_previous"))
+
+
+def _show(blocks: list) -> None:
+    """Draw a view (`explorer.kernels.view`): texts, code and rows of figures, in order."""
+    for kind, body in blocks:
+        if kind == "figures":
+            with st.container(horizontal=True, gap="medium"):  # as wide as their cells, wrapping when needed
+                for fig, key in body:
+                    chart(st, fig, key=key, width="content", config={"displayModeBar": False})
+        elif kind == "code":
+            st.code(body, language="python" if "import torch" in body else None)
+        else:
+            getattr(st, kind)(body)
 
 
 def _new_image() -> np.ndarray | None:
@@ -241,10 +259,13 @@ def _show_result(valid: dict, raw: np.ndarray) -> None:
         full = lambda: images.to_png(kn.to_display(kn.filter_image(image, kernel, **options), mode=mode))  # noqa: E731
         st.download_button(t(f"{NS}.download_full"), file_name="kernel_output_full.png", mime="image/png",
                            data=full, key=f"{NS}.download_full", on_click="ignore")
-    _pooling(shown, raw, scale)
+    pooling = _pooling(shown, raw, scale)
+    with st.expander(t(f"{NS}.code")):
+        st.code(kcode.image_code(kernel, pads=pads, pooling=pooling, **options), language="python")
 
 
-def _pooling(shown: np.ndarray, raw: np.ndarray, scale: float) -> None:
+def _pooling(shown: np.ndarray, raw: np.ndarray, scale: float) -> dict | None:
+    """The pooling widgets and picture; returns the pooling settings in use (None when they are refused)."""
     st.subheader(t(f"{NS}.pooling"))
     c1, c2 = st.columns(2)
     with c1:
@@ -262,13 +283,14 @@ def _pooling(shown: np.ndarray, raw: np.ndarray, scale: float) -> None:
         pooled = kn.pool(source, kind=kind, size=int(size), stride=int(stride), padding=int(padding))
     except kn.KernelError as err:
         _show_error(err)
-        return
+        return None
     mode = st.session_state[f"{NS}.display"] if target == "output" else "clip"
     st.caption(t(f"{NS}.pool_sizes", h=source.shape[0], w=source.shape[1], oh=pooled.shape[0], ow=pooled.shape[1],
                  ratio=f"{source.shape[0] * source.shape[1] / max(pooled.shape[0] * pooled.shape[1], 1):.1f}"))
     chart(st, kp.image_figure(kn.to_display(pooled, mode=mode), raw=pooled, scale=scale,
                               title=t(f"{NS}.pool_title", h=pooled.shape[0], w=pooled.shape[1])),
           key=f"{NS}.pool_fig", width="content")
+    return {"target": target, "kind": kind, "size": int(size), "stride": int(stride), "padding": int(padding)}
 
 
 def _numbers_editor(values: np.ndarray, key: str) -> np.ndarray:
@@ -285,9 +307,11 @@ def _step_through() -> None:
                   format=_text(f"{NS}.example."))
     ex = stp.EXAMPLES[name]
     st.caption(t(f"{NS}.example_note.{name}"))
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     stride = c1.number_input(t(f"{NS}.stride"), value=ex.stride, step=1, key=f"{NS}.st_stride.{name}")
     padding = c2.number_input(t(f"{NS}.padding"), value=ex.padding, step=1, key=f"{NS}.st_padding.{name}")
+    bias = c3.number_input(t(f"{NS}.bias"), value=ex.bias, step=1.0, format="%g", key=f"{NS}.st_bias.{name}",
+                           help=t(f"{NS}.bias_help"), disabled=ex.op != "conv")
     matrix, kernel = ex.matrix, ex.kernel
     with st.expander(t(f"{NS}.edit_numbers")):
         try:
@@ -297,20 +321,26 @@ def _step_through() -> None:
         except kn.KernelError as err:
             _show_error(err)
             matrix, kernel = ex.matrix, ex.kernel
+    settings = {"op": ex.op, "kernel": kernel, "size": ex.size, "stride": int(stride), "padding": int(padding),
+                "bias": float(bias) if ex.op == "conv" else 0.0}
     try:
-        all_steps = stp.steps(matrix, op=ex.op, kernel=kernel, size=ex.size, stride=int(stride), padding=int(padding))
+        all_steps = stp.steps(matrix, **settings)
     except kn.KernelError as err:
         _show_error(err)
-        all_steps, stride, padding = stp.run_example(ex), ex.stride, ex.padding
-        matrix, kernel = ex.matrix, ex.kernel
+        matrix, settings = ex.matrix, {**settings, "kernel": ex.kernel, "stride": ex.stride, "padding": ex.padding,
+                                       "bias": ex.bias}
+        all_steps = stp.steps(matrix, **settings)
     playing = st.toggle(t(f"{NS}.play"), key=f"{NS}.play")
-    _stepper(all_steps, matrix, kernel, ex, int(padding), playing)
+    _stepper(all_steps, matrix, ex, settings, playing)
+    with st.expander(t(f"{NS}.code")):
+        st.code(kcode.steps_code(matrix, **settings), language="python")
 
 
-def _stepper(all_steps, matrix, kernel, ex, padding: int, playing: bool) -> None:
+def _stepper(all_steps, matrix, ex, settings: dict, playing: bool) -> None:
     pos_key = f"{NS}.position.{ex.name}"
     if st.session_state.get(pos_key, 1) > len(all_steps):
         st.session_state[pos_key] = 1
+    kernel, padding = settings["kernel"], settings["padding"]
 
     @st.fragment(run_every=1.2 if playing else None)
     def show() -> None:
@@ -329,9 +359,74 @@ def _stepper(all_steps, matrix, kernel, ex, padding: int, playing: bool) -> None
               key=f"{NS}.st_out_fig", width="content")
         st.caption(t(f"{NS}.step_caption", pos=pos, n=len(all_steps), row=step.out_row + 1, col=step.out_col + 1,
                      top=step.top, left=step.left))
-        st.code(stp.step_formula(step, kernel=kernel, op=ex.op), language=None)
+        st.code(stp.step_formula(step, kernel=kernel, op=ex.op, bias=settings["bias"]), language=None)
 
     show()
+
+
+def _slider(label: str, n: int, key: str) -> int:
+    """A 1..n position slider (kept inside 1..n when n shrinks)."""
+    if not 1 <= st.session_state.get(key, 1) <= n:
+        st.session_state[key] = 1
+    return st.slider(label, 1, max(n, 2), key=key, disabled=n < 2)
+
+
+def _im2col() -> None:
+    st.markdown(t(f"{NS}.im2col.intro"))
+    c1, c2, c3 = st.columns([2, 1, 1])
+    with c1:
+        name = choice("selectbox", t(f"{NS}.im2col.example"), list(view.IM2COL_EXAMPLES), key=f"{NS}.im2col.example",
+                      format=_text(f"{NS}.im2col.example."))
+    options = {"stride": int(c2.number_input(t(f"{NS}.stride"), 1, 3, 1, key=f"{NS}.im2col.stride")),
+               "padding": int(c3.number_input(t(f"{NS}.padding"), 0, 2, 0, key=f"{NS}.im2col.padding"))}
+    window = _slider(t(f"{NS}.im2col.window"), view.im2col_windows(name, **options), f"{NS}.im2col.window")
+    _kept(f"{NS}.im2col.last", lambda: view.im2col_view(name, **options, window=window - 1, lang=lang()))
+
+
+def _transposed() -> None:
+    st.markdown(t(f"{NS}.tr.intro"))
+    d, valid = view.TRANSPOSED_DEFAULT, f"{NS}.tr.valid"
+    c1, c2, c3 = st.columns([2, 2, 3])
+    texts = [col.text_area(t(f"{NS}.tr.{name}_text"), value=d[name], key=f"{NS}.tr.{name}", height=100)
+             for col, name in ((c1, "input"), (c2, "kernel"))]
+    options = {"stride": c3.number_input(t(f"{NS}.stride"), 1, tr.MAX_STRIDE, d["stride"], key=f"{NS}.tr.stride"),
+               "padding": c3.number_input(t(f"{NS}.padding"), 0, 4, d["padding"], key=f"{NS}.tr.padding"),
+               "output_padding": c3.number_input(t(f"{NS}.tr.output_padding"), 0, tr.MAX_STRIDE - 1,
+                                                 d["output_padding"], key=f"{NS}.tr.output_padding",
+                                                 help=t(f"{NS}.tr.output_padding_help"))}
+    try:
+        x, k = (kn.parse_kernel(kn.parse_text_grid(text)) for text in texts)
+        tr.check_sizes(x, k)
+        st.session_state[valid] = (x, k)
+    except kn.KernelError as err:
+        _show_error(err)
+    x, k = st.session_state.get(valid) or (kn.parse_kernel(kn.parse_text_grid(d[n])) for n in ("input", "kernel"))
+    stamp = _slider(t(f"{NS}.tr.stamp_slider"), x.size, f"{NS}.tr.stamp")
+    _kept(f"{NS}.tr.last", lambda: view.transposed_view(x, k, **{o: int(v) for o, v in options.items()},
+                                                         stamp=stamp - 1, lang=lang()))
+
+
+def _kept(key: str, build) -> None:
+    """Show the view ``build()`` makes, or its error and the last view that worked (kept under ``key``)."""
+    try:
+        st.session_state[key] = build()
+    except (kn.KernelError, ShapeError) as err:
+        _show_error(err)
+    if key in st.session_state:
+        _show(st.session_state[key])
+
+
+def link_fields() -> list[links.Field]:
+    """The settings a teacher's link can set: /kernels?preset=sobel_x&sample=coffee&stride=2."""
+    ids = {"tab": (f"{NS}.tab", TABS), "preset": (PRESET, list(kn.PRESETS)),
+           "sample": (f"{NS}.sample", list(sample_images())), "colour": (f"{NS}.colour", kn.COLOUR_MODES),
+           "mode": (f"{NS}.padding_mode", kn.PADDING_MODES), "display": (f"{NS}.display", kn.DISPLAY_MODES),
+           "pool": (f"{NS}.pool_kind", POOL_KINDS), "pool_on": (f"{NS}.pool_target", POOL_TARGETS)}
+    numbers = {"stride": (1, 16), "padding": (0, 64), "dilation": (1, 16), "pool_size": (1, 16),
+               "pool_stride": (1, 16), "pool_padding": (0, 8)}
+    return ([links.Field(name, key, links.one_of(options)) for name, (key, options) in ids.items()]
+            + [links.Field(name, f"{NS}.{name}", links.whole(*limits)) for name, limits in numbers.items()]
+            + [links.Field("same", f"{NS}.same", links.flag())])
 
 
 def main() -> None:
@@ -347,11 +442,16 @@ def main() -> None:
                                            "options": {"colour": "rgb", "stride": 1, "padding": 0, "dilation": 1,
                                                        "padding_mode": "zeros"}}
         _set_grid(editor.kernel_cells(start), custom=False)
-    lab, steps_tab = st.tabs([t(f"{NS}.tab_lab"), t(f"{NS}.tab_steps")])
-    with lab:
-        _image_lab()
-    with steps_tab:
-        _step_through()
+    linked = lesson_link(link_fields(), page=NS)
+    if PRESET in linked:
+        _preset_chosen()  # a linked preset loads its kernel, as choosing it does
+    if f"{NS}.sample" in linked:
+        st.session_state[f"{NS}.source"] = "sample"
+    opened = st.session_state.get(f"{NS}.tab", TABS[0])  # a linked tab opens first
+    tabs = st.tabs([t(f"{NS}.tab_{name}") for name in TABS], default=t(f"{NS}.tab_{opened}"))
+    for tab, body in zip(tabs, (_image_lab, _step_through, _im2col, _transposed)):
+        with tab:
+            body()
 
 
 main()

@@ -30,6 +30,11 @@ STEP_NODES: dict[str, tuple[str, ...]] = {
 PHASE_COLOR = {"forward": FORWARD, "backward": BACKWARD, "update": UPDATE}
 
 
+def title_px(title: str, *, size: int = 17) -> int:
+    """About how wide a figure title is drawn (Hangul and other wide characters count double)."""
+    return int(sum(size if ord(ch) > 0x1100 else 0.55 * size for ch in title)) + 40
+
+
 def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | None = None,
                 digits: int = 4) -> go.Figure:
     """A heatmap of ``arr`` with every value written in its cell; ``highlight`` cells outlined.
@@ -48,7 +53,7 @@ def grid_figure(arr: np.ndarray, *, title: str = "", highlight: np.ndarray | Non
                     colorscale=SIGNED_SCALE, showscale=False, xgap=1, ygap=1, **signed_limits(finite),
                     hovertemplate="[%{y}, %{x}] = %{text}<extra></extra>")
     layout = dict(title={"text": title, "x": 0.02}, margin={"l": 30, "r": 10, "t": 60, "b": 10},
-                  height=extra_h + cell * h, width=max(160, extra_w + cell * w),
+                  height=extra_h + cell * h, width=max(160, extra_w + cell * w, title_px(title)),
                   meta=grid_meta(h, w, chars, extra_w=extra_w, extra_h=extra_h),
                   xaxis=dict(showgrid=False, zeroline=False, tickmode="linear", dtick=1, side="top",
                              constrain="domain"),
@@ -105,3 +110,24 @@ def loss_figure(losses: list[float] | tuple[float, ...], *, x_title: str, y_titl
                   hovertemplate="%{x}: E = %{y:.6f}<extra></extra>")
     return Figure(curve, layout=dict(xaxis=dict(title=x_title), yaxis=dict(title=y_title), height=300,
                                      margin={"l": 50, "r": 10, "t": 10, "b": 40}))
+
+
+def symbol_figure(labels: list[list[str]], *, title: str = "", highlight: np.ndarray | None = None,
+                  tint: str = "#dbe9f6") -> go.Figure:
+    """A grid of symbols (``x11``, ``w12``, …) instead of numbers; ``highlight`` cells filled and outlined."""
+    rows, cols = len(labels), len(labels[0])
+    lit = np.zeros((rows, cols)) if highlight is None else np.asarray(highlight, dtype=float)
+    chars = max(len(s) for row in labels for s in row)
+    cell = grid_cell_px(chars)
+    extra_w, extra_h = 20, 46
+    layout = dict(title={"text": title, "x": 0.02}, margin={"l": 10, "r": 10, "t": 40, "b": 6},
+                  height=extra_h + cell * rows, width=max(160, extra_w + cell * cols, title_px(title)),
+                  meta=grid_meta(rows, cols, chars, extra_w=extra_w, extra_h=extra_h),
+                  xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True),
+                  yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True))
+    if highlight is not None:
+        layout["shapes"] = [dict(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
+                                 line={"color": HIGHLIGHT, "width": 3}) for i, j in zip(*np.nonzero(lit))]
+    return Figure(trace("heatmap", z=lit, text=labels, texttemplate="%{text}", textfont={"size": GRID_FONT},
+                        zmin=0, zmax=1, colorscale=[[0, tint], [1, "#fdd0a2"]], showscale=False, xgap=2, ygap=2,
+                        hovertemplate="%{text}<extra></extra>"), layout=layout)

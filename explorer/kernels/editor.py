@@ -12,7 +12,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-
 CUSTOM = "custom"  # the preset id of a kernel the user made (edited, random, pasted, resized)
 MAX_DENOMINATOR = 256  # 1/9, 1/16, 1/256 are shown as fractions; other values as decimals
 

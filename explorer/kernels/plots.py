@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -91,6 +91,21 @@ def histogram_figure(raw: np.ndarray, *, bins: int = 80, title: str = "", max_va
                                              yaxis=dict(title=dict(text=y_title))))
 
 
+MIN_FIGURE_PX = 160  # narrower plotly charts are drawn wider than their frame (and clipped) in Streamlit
+
+
+def title_px(title: str, *, size: int = 14) -> int:
+    """About how wide ``title`` is drawn at ``size`` (Hangul and other wide characters count double)."""
+    return int(sum(size if ord(ch) > 0x1100 else 0.55 * size for ch in title)) + 24
+
+
+def fitted(plot_w: int, title: str) -> tuple[int, int]:
+    """(figure width, left = right margin) for a grid ``plot_w`` pixels wide: at least MIN_FIGURE_PX and
+    wide enough for the title, the grid centred."""
+    width = max(plot_w + 20, title_px(title), MIN_FIGURE_PX)
+    return width, (width - plot_w) // 2
+
+
 def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int, int, int] | None = None,
                   padding: int = 0, colorscale: str = "Blues", height: int | None = None,
                   zlimits: dict[str, float] | None = None, number: Callable[[float], str] = fmt) -> go.Figure:
@@ -107,15 +122,15 @@ def matrix_figure(matrix: np.ndarray, *, title: str = "", window: tuple[int, int
     if padding:
         shapes.append(dict(type="rect", x0=padding - 0.5, x1=cols - padding - 0.5, y0=padding - 0.5,
                            y1=rows - padding - 0.5, line=dict(color="#888", dash="dot", width=2)))
-    if window is not None:
-        top, left, wr, wc = window
-        shapes.append(dict(type="rect", x0=left - 0.5, x1=left + wc - 0.5, y0=top - 0.5, y1=top + wr - 0.5,
-                           line=dict(color="#e45756", width=4)))
+    if window is not None:  # clipped to the grid (a transposed convolution's stamp may hang over it)
+        shapes.append(_frame(window, rows, cols))
     chars = max((len(c) for row in text for c in row), default=1)
     cell = grid_cell_px(chars)
-    extra_w, extra_h = 20, 40
+    width, side = fitted(cell * cols, title)
+    extra_w, extra_h = width - cell * cols, 40
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height or extra_h + cell * rows,
-                  margin=dict(l=10, r=10, t=34, b=6), plot_bgcolor="#e8e8e8",
+                  margin=dict(l=side, r=extra_w - side, t=34, b=6) if not height else dict(l=10, r=10, t=34, b=6),
+                  plot_bgcolor="#e8e8e8",
                   xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True),
                   yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True))
     if shapes:
@@ -143,10 +158,75 @@ def cells_figure(cells: list[list[str]], *, bad: list[tuple[int, int]], title: s
         z[r, c] = 1.0
     chars = max(3, *(len(c) for row in text for c in row))
     cell = grid_cell_px(chars)
-    layout = dict(title=dict(text=title, font=dict(size=14)), width=20 + cell * cols, height=40 + cell * rows,
-                  margin=dict(l=10, r=10, t=34, b=6), meta=grid_meta(rows, cols, chars, extra_w=20, extra_h=40),
+    width, side = fitted(cell * cols, title)
+    layout = dict(title=dict(text=title, font=dict(size=14)), width=width, height=40 + cell * rows,
+                  margin=dict(l=side, r=width - cell * cols - side, t=34, b=6),
+                  meta=grid_meta(rows, cols, chars, extra_w=width - cell * cols, extra_h=40),
                   xaxis=dict(visible=False, fixedrange=True), yaxis=dict(visible=False, autorange="reversed",
                                                                          fixedrange=True))
     return Figure(trace("heatmap", z=z, text=text, texttemplate="%{text}", zmin=0, zmax=1, showscale=False,
                         colorscale=[[0, "#f1f5f9"], [1, "#fca5a5"]], xgap=2, ygap=2, textfont={"size": GRID_FONT},
                         hovertemplate="(%{y}, %{x}) %{text}<extra></extra>"), layout=layout)
+
+
+def coded_figure(values: np.ndarray, codes: np.ndarray, *, colors: Sequence[str], names: Sequence[str],
+                 title: str = "", window: tuple[int, int, int, int] | None = None) -> go.Figure:
+    """Numbers on cells coloured by kind (``codes`` index ``colors``/``names``): input cells, inserted
+    zeros, padding... so one can see which is which; ``window`` = (top, left, rows, cols) framed red."""
+    v = np.asarray(values, dtype=np.float64)
+    rows, cols = v.shape
+    text = [[fmt(x) for x in row] for row in v]
+    chars = max((len(c) for row in text for c in row), default=1)
+    cell = grid_cell_px(chars)
+    n = len(colors)
+    scale = [[i / max(n - 1, 1), c] for i, c in enumerate(colors)]
+    width, side = fitted(cell * cols, title)
+    layout = dict(title=dict(text=title, font=dict(size=14)), height=40 + cell * rows, width=width,
+                  margin=dict(l=side, r=width - cell * cols - side, t=34, b=6), plot_bgcolor="#ffffff",
+                  meta=grid_meta(rows, cols, chars, extra_w=width - cell * cols, extra_h=40),
+                  xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True),
+                  yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True))
+    if window is not None:
+        layout["shapes"] = [_frame(window, rows, cols)]
+    kinds = np.asarray(names, dtype=object)[np.asarray(codes, dtype=int)]
+    return Figure(trace("heatmap", z=np.asarray(codes, dtype=float), zmin=0, zmax=max(n - 1, 1), colorscale=scale,
+                        showscale=False, text=text, customdata=kinds, texttemplate="%{text}", xgap=2, ygap=2,
+                        textfont={"size": GRID_FONT},
+                        hovertemplate="(%{y}, %{x}) %{text}: %{customdata}<extra></extra>"),
+                  layout=layout)
+
+
+def _frame(window: tuple[int, int, int, int], rows: int, cols: int) -> dict:
+    """A red frame around ``window`` (top, left, rows, cols), clipped to the grid."""
+    top, left, wr, wc = window
+    return dict(type="rect", x0=max(left, 0) - 0.5, x1=min(left + wc, cols) - 0.5, y0=max(top, 0) - 0.5,
+                y1=min(top + wr, rows) - 0.5, line=dict(color="#e45756", width=4))
+
+
+def labelled_figure(matrix: np.ndarray, *, title: str = "", row_labels: Sequence[str] = (),
+                    col_labels: Sequence[str] = (), highlight_row: int | None = None, colorscale: str = "Blues",
+                    number: Callable[[float], str] = fmt) -> go.Figure:
+    """A number grid with its rows and columns named on the axes (im2col's windows and x[c,i,j] columns);
+    ``highlight_row`` framed red."""
+    m = np.asarray(matrix, dtype=np.float64)
+    rows, cols = m.shape
+    text = [[number(v) for v in row] for row in m]
+    chars = max((len(c) for row in text for c in row), default=1)
+    cell = grid_cell_px(chars)
+    left = 12 + 7 * max((len(s) for s in row_labels), default=0)
+    bottom = 12 + 7 * max((len(s) for s in col_labels), default=0)
+    width = max(left + 10 + cell * cols, title_px(title), MIN_FIGURE_PX)
+    layout = dict(title=dict(text=title, font=dict(size=14)), width=width,
+                  height=34 + bottom + cell * rows, margin=dict(l=left, r=width - left - cell * cols, t=34, b=bottom),
+                  meta=grid_meta(rows, cols, chars, extra_w=width - cell * cols, extra_h=34 + bottom),
+                  xaxis=dict(tickmode="array", tickvals=list(range(cols)), ticktext=list(col_labels),
+                             tickangle=-90, showticklabels=bool(col_labels), range=[-0.5, cols - 0.5],
+                             fixedrange=True, showgrid=False, zeroline=False, tickfont=dict(size=11)),
+                  yaxis=dict(tickmode="array", tickvals=list(range(rows)), ticktext=list(row_labels),
+                             showticklabels=bool(row_labels), range=[rows - 0.5, -0.5], fixedrange=True,
+                             showgrid=False, zeroline=False, tickfont=dict(size=11)))
+    if highlight_row is not None:
+        layout["shapes"] = [_frame((highlight_row, 0, 1, cols), rows, cols)]
+    return Figure(trace("heatmap", z=m, text=text, texttemplate="%{text}", colorscale=colorscale, showscale=False,
+                        xgap=2, ygap=2, textfont={"size": GRID_FONT},
+                        hovertemplate="(%{y}, %{x}) = %{text}<extra></extra>"), layout=layout)

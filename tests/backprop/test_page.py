@@ -146,3 +146,106 @@ def test_play_advances_and_stops_at_the_end():
     at.run()
     assert not at.exception
     assert at.toggle(key=f"{NS}.play").value is False  # reached the last step: play switched off
+
+
+def _latex(at) -> list[str]:
+    return [x.value.strip("$\n") for x in at.latex]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_input_and_symbolic_tabs_in_both_languages(lang):
+    at = run_page(NS, lang=lang)
+    assert [tab.label for tab in at.tabs] == [translate(f"backprop.tab.{k}", lang)
+                                              for k in ("stepper", "input", "symbolic")]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("✓") and "autograd" in c for c in captions)
+    assert translate("backprop.sym.checked", lang) in captions
+    assert r"\frac{\partial P}{\partial w_{11}} = x_{11} + x_{12} + x_{21} + x_{22}" in _latex(at)
+    assert any("conv2d_input" in c.value for c in at.code)
+
+
+def test_input_gradient_examples_steps_and_own_delta():
+    at = run_page(NS, lang="en")
+    at.selectbox(key=widget_key(f"{NS}.ig.example", "en")).set_value("stride2_7x7").run()
+    at.slider(key=f"{NS}.ig.step").set_value(25).run()
+    assert not at.exception and not _errors(at)
+    at.toggle(key=f"{NS}.ig.own.stride2_7x7").set_value(True).run()  # "1 2 / 3 4" is not Y's 3×3
+    assert _errors(at) == [f'{translate("common.error_prefix", "en")}: '
+                           f'{translate("backprop.error.delta_shape", "en", expected="3×3", got="2×2")}']
+    at.text_area(key=f"{NS}.ig.delta.stride2_7x7").set_value("1 0 0\n0 0 0\n0 0 -1").run()
+    assert not at.exception and not _errors(at)
+
+
+@pytest.mark.parametrize(("key", "value", "error"), [
+    ("x", "1 2\n3 4", "backprop.error.kernel_too_big"),
+    ("x", "1 2 x 0\n0 1 2 3\n3 0 1 2\n2 3 0 1", "backprop.error.not_number"),
+    ("w", "2 0 1\n0 1", "backprop.error.shape"),
+    ("padding", 3, None),  # fine: a larger δ
+])
+def test_bad_input_gradient_settings_keep_the_last_view(key, value, error):
+    at = run_page(NS, lang="ko")
+    widget = at.number_input(key=f"{NS}.ig.{key}.lecture_4x4") if key == "padding" else at.text_area(
+        key=f"{NS}.ig.{key}.lecture_4x4")
+    widget.set_value(value).run()
+    assert not at.exception
+    if error is None:
+        assert not _errors(at)
+        return
+    assert len(_errors(at)) == 1 and translate(error, "ko").split("{")[0][:6] in _errors(at)[0]
+    assert translate("common.kept_previous", "ko") in [c.value for c in at.caption]
+    assert any(c.value.startswith("✓") and "autograd" in c.value for c in at.caption)  # the last good view
+
+
+def test_symbolic_sizes_weights_and_a_bad_layout():
+    at = run_page(NS, lang="en")
+    at.number_input(key=f"{NS}.sym.w").set_value(4).run()
+    at.select_slider(key=f"{NS}.sym.weight.2x2").set_value(3).run()  # w22
+    at.toggle(key=f"{NS}.sym.ones").set_value(False).run()
+    assert any(x.startswith(r"\frac{\partial L}{\partial w_{22}} = \delta_{11}\,x_{22}") for x in _latex(at))
+    at.number_input(key=f"{NS}.sym.kh").set_value(4).run()  # taller than the 3-row input
+    assert _errors(at) and "does not fit" in _errors(at)[0]
+    assert translate("backprop.sym.checked", "en") in [c.value for c in at.caption]
+
+
+def _linked(params: dict, lang: str):
+    """The page opened from a lesson link with ``params``."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APPTEST_TIMEOUT, ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages" / f"{NS}.py"), default_timeout=APPTEST_TIMEOUT)
+    at.session_state["lang"] = lang
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_lesson_link_opens_step_12_with_its_options(lang):
+    at = _linked({"step": "12", "pooling": "avg", "activation": "relu", "lr": "0.5"}, lang)
+    assert not at.warning and not _errors(at)
+    ex = bp.toy_example() | {"lr": 0.5}
+    steps = bp.walkthrough(**ex, activation="relu", pooling="avg").steps
+    assert at.slider(key=f"{NS}.step").value == 12
+    assert translate("backprop.step_of", lang, n=12, total=len(steps),
+                     phase=translate(f"backprop.phase.{steps[11].phase}", lang)) in [c.value for c in at.caption]
+    assert at.subheader[0].value == translate(steps[11].name_key, lang)
+    assert at.radio(key=widget_key(f"{NS}.pooling", lang)).value == "avg"
+    assert at.radio(key=widget_key(f"{NS}.activation", lang)).value == "relu"
+    assert at.number_input(key=f"{NS}.lr").value == 0.5
+    at.button(key=f"{NS}.next").click().run()  # the stepper goes on from there
+    assert at.slider(key=f"{NS}.step").value == 13
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_bad_link_values_are_named_and_the_lecture_defaults_kept(lang):
+    at = _linked({"step": "999", "pooling": "../../etc", "lr": "nan", "weight": "-1"}, lang)
+    reasons = {"step": translate("common.link.range", lang, low=1, high=19),
+               "pooling": translate("common.link.choice", lang, choices=", ".join(bp.POOLINGS)),
+               "lr": translate("common.link.not_number", lang, low="0", high="100"),
+               "weight": translate("common.link.range", lang, low=0, high=8)}
+    assert [w.value for w in at.warning] == [translate("common.link.bad", lang, name=n, reason=r)
+                                             for n, r in reasons.items()]
+    assert at.slider(key=f"{NS}.step").value == 1 and _summary(at) == LECTURE_SUMMARY[lang]
+    assert at.radio(key=widget_key(f"{NS}.pooling", lang)).value == "max"

@@ -43,3 +43,12 @@ def test_loss_curve_plots_the_history():
     assert list(fig.data[0].x) == [0, 1, 2, 3]
     assert fig.data[0].y[0] == hist.losses[0]
     assert fig.layout.xaxis.title.text == "step"
+
+
+def test_symbol_grid_writes_symbols_and_outlines_the_highlight():
+    from explorer.core.figures import check
+
+    fig = plots.symbol_figure([["x11", "x12"], ["x21", "x22"]], title="x", highlight=np.array([[1, 0], [0, 1]]))
+    check(fig)
+    assert [list(r) for r in fig.data[0].text] == [["x11", "x12"], ["x21", "x22"]]
+    assert [(s.x0, s.y0) for s in fig.layout.shapes] == [(-0.5, -0.5), (0.5, 0.5)]

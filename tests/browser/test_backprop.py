@@ -41,3 +41,19 @@ def test_stepper_renders_steps_and_explains_bad_input(browser, app_url, locale):
     assert page.get_by_text(summary).count() == 1  # the last valid inputs are still in use
     screenshot(page, f"backprop_{lang}_bad_input")
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_backprop_to_the_input_and_the_symbolic_view(browser, app_url, locale):
+    lang = locale[:2]
+    page = _open(browser, app_url, locale)
+    page.get_by_role("tab", name=translate("backprop.tab.input", lang)).click()  # tabs do not rerun
+    page.get_by_text(translate("backprop.ig.flipped", lang)).first.wait_for(timeout=60_000)
+    assert page.get_by_text("autograd", exact=False).count() >= 1
+    screenshot(page, f"backprop_input_{lang}")
+    page.get_by_role("tab", name=translate("backprop.tab.symbolic", lang)).click()
+    page.get_by_text(translate("backprop.sym.checked", lang)).first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, f"backprop_symbolic_{lang}")
+    page.context.close()

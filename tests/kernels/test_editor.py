@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.kernels import PRESETS, parse_kernel
-from explorer.kernels import editor
+from explorer.kernels import PRESETS, editor, parse_kernel
 
 
 @pytest.mark.parametrize(("value", "text"), [

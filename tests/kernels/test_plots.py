@@ -61,3 +61,28 @@ def test_matrix_figure_window_padding_and_blank_cells():
 def test_kernel_figure_is_centred_on_zero():
     fig = kp.kernel_figure(np.array([[-1.0, 0.0, 3.0]]))
     assert fig.data[0].zmid == 0 and fig.data[0].zmin == -3 and fig.data[0].zmax == 3
+
+
+def test_coded_figure_colours_cells_by_kind_and_writes_values():
+    from explorer.core.figures import check
+
+    values = np.array([[1.0, 0.0], [0.0, 4.0]])
+    codes = np.array([[0, 1], [2, 0]])
+    fig = kp.coded_figure(values, codes, colors=("#111111", "#222222", "#333333"), names=("in", "zero", "pad"),
+                          title="t", window=(0, 0, 2, 5))
+    check(fig)
+    assert np.asarray(fig.data[0].customdata).tolist() == [["in", "zero"], ["pad", "in"]]
+    assert [list(r) for r in fig.data[0].text] == [["1", "0"], ["0", "4"]]
+    frame = fig.layout.shapes[0]
+    assert (frame.x0, frame.x1) == (-0.5, 1.5)  # a window hanging over the edge is clipped to the grid
+
+
+def test_labelled_figure_names_rows_and_columns():
+    from explorer.core.figures import check
+
+    fig = kp.labelled_figure(np.arange(6.0).reshape(2, 3), title="cols", row_labels=["(0, 0)", "(0, 1)"],
+                             col_labels=["x[0,0]", "x[0,1]", "x[1,0]"], highlight_row=1)
+    check(fig)
+    assert list(fig.layout.xaxis.ticktext) == ["x[0,0]", "x[0,1]", "x[1,0]"]
+    assert list(fig.layout.yaxis.ticktext) == ["(0, 0)", "(0, 1)"]
+    assert (fig.layout.shapes[0].y0, fig.layout.shapes[0].y1) == (0.5, 1.5)

@@ -74,3 +74,24 @@ def test_bad_step_options(options, key):
     with pytest.raises(KernelError) as info:
         stp.steps(np.ones((4, 4)), **kwargs)
     assert info.value.key == key
+
+
+def test_seed_002_pooling_example_gives_the_slide_output():
+    ex = stp.EXAMPLES["max_pool_stride2"]
+    all_steps = stp.run_example(ex)
+    assert stp.result(all_steps).tolist() == [[6, 8], [3, 4]]
+    assert stp.step_formula(all_steps[0], op="max") == "max(1, 1, 5, 6) = 6"
+    assert (all_steps[1].top, all_steps[1].left) == (0, 2)  # stride 2: windows do not overlap
+
+
+def test_bias_is_added_to_every_sum_and_written_last():
+    ex = stp.EXAMPLES["padded_4x4"]
+    plain = stp.result(stp.run_example(ex))
+    shifted = stp.steps(ex.matrix, kernel=ex.kernel, padding=1, bias=-1.0)
+    np.testing.assert_array_equal(stp.result(shifted), plain - 1)
+    np.testing.assert_allclose(stp.result(shifted), apply_kernel(ex.matrix, ex.kernel, padding=1, bias=-1.0))
+    assert stp.step_formula(shifted[0], kernel=ex.kernel, bias=-1.0).endswith("+ (-1) = 6")
+    assert stp.step_formula(shifted[0], kernel=ex.kernel, bias=2.0).count("+ 2 =") == 1
+    with pytest.raises(KernelError) as info:
+        stp.steps(ex.matrix, kernel=ex.kernel, bias=float("nan"))
+    assert info.value.key == "kernels.error.bias"

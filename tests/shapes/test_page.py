@@ -156,3 +156,119 @@ def test_quiz_checks_answers_and_refuses_bad_input():
     assert _fixed_part("shapes.err.not_integer", "ko") in " ".join(_texts(at.error)) and not at.exception
     at.text_input(key="shapes.quiz.seed").set_value("-1").run()
     assert translate("shapes.err.seed", "ko", limit=quiz.MAX_SEED) in _texts(at.error)
+
+
+def _latex(at) -> list[str]:
+    return [x.value.strip("$\n") for x in at.latex]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_new_tabs_run_in_both_languages(lang):
+    at = run_page("shapes", lang=lang)
+    assert not at.exception and not at.error
+    assert [tab.label for tab in at.tabs] == [translate(f"shapes.tab.{k}", lang) for k in
+                                              ("calc", "network", "blocks", "rf", "grouped", "compare", "quiz")]
+    assert _metric(at, "shapes.blocks.params", lang) == "760"                 # seed 001: (5·5·3 + 1)·10
+    assert any("**10×10**" in m.value for m in at.markdown)                 # seed CNN pool2 unit (3, 3)
+    assert translate("shapes.rf.checked", lang) in _texts(at.caption)
+    assert translate("shapes.shared.slide_16", lang) in _texts(at.info)
+    tables = [d.value for d in at.dataframe]
+    assert any("8,960" in t.to_string() for t in tables)                    # depthwise + pointwise, 64 → 128
+    assert any("nn.Sequential(" in c.value for c in at.code) and any("nn.Conv2d(1, 1, kernel_size=3" in c.value
+                                                                        for c in at.code)
+
+
+def test_alexnet_224_loads_into_the_calculator_and_is_explained():
+    at = run_page("shapes")
+    at.button(key="shapes.alex.load").click().run()
+    assert not at.exception
+    assert _metric(at, "shapes.calc.output") == "54 × 54"
+    assert any("PyTorch" in w for w in _texts(at.warning))                  # (224 − 11)/4 does not fit evenly
+    table = next(d.value for d in at.dataframe if "cuda-convnet" in d.value.to_string())
+    assert table["PyTorch"].tolist() == ["✓"] * 4
+
+
+@pytest.mark.parametrize(("changes", "key"), [
+    ({"shapes.blocks.h": 4, "shapes.blocks.fh": 11, "shapes.blocks.padding": 0}, "shapes.err.window"),
+    ({"shapes.shared.n": 3, "shapes.shared.k": 4}, "shapes.err.window"),
+])
+def test_bad_block_and_shared_settings_keep_the_last_view(changes, key):
+    at = run_page("shapes", lang="ko")
+    for name, value in changes.items():
+        at.number_input(key=name).set_value(value)
+    at.run()
+    assert not at.exception
+    assert _fixed_part(key, "ko") in " ".join(_texts(at.error))
+    assert translate("common.kept_previous", "ko") in _texts(at.caption)
+    assert _metric(at, "shapes.blocks.params", "ko") == "760"               # the last good blocks view stays
+
+
+def test_receptive_field_network_layer_and_unit():
+    at = run_page("shapes")
+    at.selectbox(key=widget_key("shapes.rf.network", "en")).set_value("lenet5").run()
+    at.selectbox(key=widget_key("shapes.rf.layer.lenet5", "en")).set_value(3).run()  # C3: 10×10 units
+    at.slider(key="shapes.rf.row.lenet5.3").set_value(0).run()
+    at.slider(key="shapes.rf.col.lenet5.3").set_value(9).run()
+    assert not at.exception and not at.error
+    assert any("**14×14**" in m.value and "18…31" in m.value for m in at.markdown)
+    at.selectbox(key=widget_key("shapes.rf.network", "en")).set_value("vgg16_start").run()
+    assert not at.exception and translate("shapes.rf.checked", "en") in _texts(at.caption)
+
+
+def test_grouped_slider_from_standard_to_depthwise_survives_a_language_switch():
+    at = run_page("shapes")
+    at.select_slider(key=widget_key("shapes.grp.groups", "en")).set_value(64).run()
+    assert not at.exception
+    assert any("C_{out}\\cdot\\frac{C_{in}}{g}" in x and "{,}" in x and "= 1{,}280" in x for x in _latex(at))
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert at.select_slider(key=widget_key("shapes.grp.groups", "ko")).value == 64
+    at.number_input(key="shapes.grp.c_out").set_value(100).run()  # 64 no longer divides 100: back to 1
+    assert not at.exception and at.session_state["shapes.grp.groups"] == 1
+    at.number_input(key="shapes.grp.c_in").set_value(1).run()      # one channel: groups can only be 1
+    assert not at.exception and not at.error
+
+
+def _linked(params: dict, lang: str):
+    """The page opened from a lesson link with ``params``."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APPTEST_TIMEOUT, ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages" / "shapes.py"), default_timeout=APPTEST_TIMEOUT)
+    at.session_state["lang"] = lang
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_lesson_link_loads_alexnet_and_the_calculator_settings(lang):
+    at = _linked({"preset": "alexnet", "h": "227", "w": "227", "kh": "11", "kw": "11", "stride": "4"}, lang)
+    assert not at.warning and not at.error
+    assert at.selectbox(key=widget_key("shapes.net.preset", lang)).value == "alexnet"
+    assert _metric(at, "shapes.net.total_params", lang) == "60,965,224"  # the table is AlexNet's
+    table = next(d.value for d in at.dataframe if translate("shapes.col.params", lang) in d.value.columns)
+    assert len(table) > 10 and "conv5" in table.iloc[:, 0].tolist()
+    assert at.session_state["shapes.tab"] == "network"  # the link opens the table's tab
+    assert _metric(at, "shapes.calc.output", lang) == "55 × 55"  # (227 - 11) / 4 + 1
+    at = _linked({"h": "32", "w": "32", "kh": "5", "kw": "5", "padding": "same"}, lang)
+    assert _metric(at, "shapes.calc.output", lang) == "32 × 32" and not at.warning
+    assert at.text_input(key="shapes.calc.padding").value == "same"
+    at = _linked({"op": "maxpool", "kh": "2", "kw": "2", "stride": "2", "ceil": "1"}, lang)  # on the default 7x7
+    assert _metric(at, "shapes.calc.output", lang) == "4 × 4" and at.toggle(key="shapes.calc.ceil").value
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_bad_link_values_are_named_and_the_defaults_kept(lang):
+    at = _linked({"stride": "abc", "preset": "../../etc", "padding": "1; drop", "h": "1e9"}, lang)
+    reasons = {"stride": translate("common.link.not_whole", lang, low=1, high=64),
+               "preset": translate("common.link.choice", lang, choices="seed_mnist_cnn, seed_deep_cnn, lenet5, "
+                                                                        "alexnet, vgg16"),
+               "padding": translate("shapes.link.padding", lang, low=0, high=64),
+               "h": translate("common.link.not_whole", lang, low=1, high=4096)}
+    assert [w.value for w in at.warning] == [translate("common.link.bad", lang, name=n, reason=r)
+                                             for n, r in reasons.items()]
+    assert _metric(at, "shapes.calc.output", lang) == "5 × 5"  # default 7x7, 3x3
+    assert _metric(at, "shapes.net.total_params", lang) == "1,379,557"  # lecture deep CNN
