@@ -104,6 +104,13 @@ def real_scores(index: int) -> RealScores:
     return RealScores(index, images[index].astype(np.float64), int(labels[index]), logits[index].copy())
 
 
+def misclassified() -> np.ndarray:
+    """Indices of the embedded test digits the bundled CNN gets wrong (its scores are the instructive ones:
+    confidently wrong means a large p − t)."""
+    _, labels, logits = _bundled()
+    return np.flatnonzero(logits.argmax(axis=1) != labels)
+
+
 # ---------------------------------------------------------------- a sigmoid output: squared error vs cross-entropy
 
 

@@ -70,6 +70,12 @@ def _builder_row(spec: dict) -> dict:
     return {"kind": spec["kind"]}
 
 
+def trainer_layers(table: Sequence[dict]) -> tuple[dict, ...]:
+    """A table of this module as the builder's layer table (no sizes but ``out_features``), the form
+    ``explorer.training.TrainConfig(model="custom", layers=...)`` trains."""
+    return tuple(_builder_row(spec) for spec in table)
+
+
 def build(table: Sequence[dict], *, init: str = "default", generator: torch.Generator | None = None
           ) -> nn.Sequential:
     """The ``nn.Sequential`` of a layer table, weights drawn from ``generator`` by ``init`` (through

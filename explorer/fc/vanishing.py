@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from explorer.fc.checks import integer, number, option
+from explorer.fc.checks import FCError, integer, number, option
 from explorer.fc.functions import FUNCTIONS
 from explorer.fc.mlp import INITS, MAX_DEPTH, build, layer_table, linear_layers
 
@@ -121,3 +121,23 @@ def gradient_norms(depth: int, *, activation: str, init: str = "default", seed: 
     profile = gradient_profile(depth, activation=activation, init=init, seed=seed, batchnorm=batchnorm,
                                width=width)
     return profile.norms[0].tolist()
+
+
+def compare_profiles(depth: int, *, activations: tuple[str, ...] = ("sigmoid", "relu"), init: str = "default",
+                     batchnorm: bool = False, steps: int = 5, lr: float = 0.1, seed: int = 0,
+                     width: int = WIDTH, progress: Progress | None = None) -> list[GradientProfile]:
+    """:func:`gradient_profile` of the same stack once per activation (same init, batch and seed), for the
+    page's side-by-side view. A long job: picklable in and out."""
+    if not activations:
+        raise FCError("fc.error.option", name="activation", value="", choices=", ".join(FUNCTIONS))
+    out = []
+    for i, activation in enumerate(activations):
+        span = (i / len(activations), (i + 1) / len(activations))
+
+        def part(fraction: float, lo: float = span[0], hi: float = span[1]) -> None:
+            if progress is not None:
+                progress(lo + (hi - lo) * fraction)
+
+        out.append(gradient_profile(depth, activation=activation, init=init, seed=seed, batchnorm=batchnorm,
+                                    width=width, steps=steps, lr=lr, progress=part))
+    return out

@@ -114,6 +114,15 @@ def test_real_scores_come_from_the_bundled_cnn():
     assert L.real_scores(0).scores.any()  # a copy
 
 
+def test_misclassified_digits_are_the_bundled_cnns_mistakes():
+    wrong = L.misclassified()
+    assert len(wrong) == 27  # 97.3 % of the 1,000 embedded test digits are right
+    for i in wrong[:5]:
+        r = L.real_scores(int(i))
+        assert int(r.scores.argmax()) != r.label
+    assert int(L.real_scores(0).scores.argmax()) == L.real_scores(0).label and 0 not in wrong
+
+
 def test_parse_scores():
     np.testing.assert_array_equal(L.parse_scores("3.2, 5.1, -1.7"), [3.2, 5.1, -1.7])
 

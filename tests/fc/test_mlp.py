@@ -67,6 +67,23 @@ def test_init_distributions():
     assert not net[1].bias.any()
 
 
+def test_trainer_layers_train_the_same_network_as_build():
+    """The Train machinery's form of a table (the builder's rows, no in_features) builds the same network with
+    the same weights from the same generator."""
+    table = mlp.homework_table(layers=3)
+    rows = mlp.trainer_layers(table)
+    assert rows == ({"kind": "flatten"}, {"kind": "linear", "out_features": 100}, {"kind": "sigmoid"},
+                    {"kind": "linear", "out_features": 50}, {"kind": "relu"}, {"kind": "linear", "out_features": 10})
+    from explorer.training import TrainConfig, Trainer
+    from tests.fc.conftest import tiny_digits
+
+    data = tiny_digits(20, seed=0)
+    trainer = Trainer(TrainConfig(model="custom", layers=rows, init="xavier", seed=3), data, data)
+    ours = mlp.build(table, init="xavier", generator=torch.Generator().manual_seed(3))
+    for (_, p), q in zip(trainer.model.named_parameters(), ours.parameters()):
+        assert torch.equal(p.detach(), q.detach())
+
+
 def test_batchnorm_layers_start_as_the_identity():
     net = mlp.build(mlp.layer_table(hidden=(5,), batchnorm=True), init="he")
     bn = net[2]

@@ -92,6 +92,17 @@ def test_profile_rows_are_steps_and_row_zero_is_gradient_norms():
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(p)).norms, p.norms)
 
 
+def test_compare_profiles_runs_each_activation_on_the_same_stack():
+    seen = []
+    profiles = van.compare_profiles(2, activations=("sigmoid", "relu"), init="xavier", steps=1, progress=seen.append)
+    assert [p.activation for p in profiles] == ["sigmoid", "relu"]
+    for p in profiles:
+        alone = van.gradient_profile(2, activation=p.activation, init="xavier", steps=1)
+        np.testing.assert_allclose(p.norms, alone.norms, rtol=1e-6)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and 0.5 in seen
+    assert pickle.loads(pickle.dumps(profiles))[1].init == "xavier"
+
+
 def test_the_batch_is_real_seeded_digits():
     x, y = van.mnist_batch(seed=4)
     x2, _ = van.mnist_batch(seed=4)
@@ -110,6 +121,8 @@ def test_the_batch_is_real_seeded_digits():
     (lambda: van.gradient_profile(3, activation="relu", steps=51), "fc.error.range"),
     (lambda: van.gradient_profile(3, activation="relu", lr=float("nan")), "fc.error.not_finite"),
     (lambda: van.gradient_norms("deep", activation="relu"), "fc.error.not_integer"),
+    (lambda: van.compare_profiles(2, activations=()), "fc.error.option"),
+    (lambda: van.compare_profiles(21 * 2, activations=("relu",)), "fc.error.range"),
 ])
 def test_refusals(call, key, translated):
     with pytest.raises(FCError) as err:
