@@ -17,8 +17,11 @@ PAGES = [
     ("kernels", "common.nav.kernel_lab", ":material/grid_on:"),
     ("shapes", "common.nav.shapes", ":material/straighten:"),
     ("backprop", "common.nav.backprop", ":material/undo:"),
+    ("fc", "common.nav.fc", ":material/hub:"),
     ("train", "common.nav.train", ":material/model_training:"),
+    ("builder", "common.nav.builder", ":material/construction:"),
     ("activations", "common.nav.activations", ":material/visibility:"),
+    ("interpret", "common.nav.interpret", ":material/psychology:"),
 ]
 
 if session.LANG_KEY not in st.session_state:

@@ -9,12 +9,12 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from explorer.activations import digits, imagenet, inside, plots
+from explorer.core import links
 from explorer.core.data import load_embedded
 from explorer.core.figures import SIGNED_LEGEND_KEY
-from explorer.core.models import layer_kind, numbered
 from explorer.core.images import UPLOAD_WIDGET_MB, ImageError, load_image, to_png
+from explorer.core.models import layer_kind, numbered
 from explorer.core.samples import sample_images
-from explorer.core import links
 from explorer.core.session import chart, choice, drawing_pad, lesson_link, t, through_app
 from explorer.kernels import PRESETS, preset_label_key
 

@@ -213,7 +213,8 @@ def _data_for_worker():
     if data is None or st.session_state.get(f"{NS}.source") == "mnist":
         return Data("mnist")
     train, test = bd.split(data, seed=int(st.session_state.get(f"{NS}.seed", 777)))
-    return Data("pixels", data.pixels[train], data.labels[train], data.pixels[test], data.labels[test])
+    return Data("pixels", data.pixels[train], data.labels[train], data.pixels[test], data.labels[test],
+                classes=data.classes)
 
 
 def _start() -> None:

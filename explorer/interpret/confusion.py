@@ -62,13 +62,13 @@ def confusion_cell(predictions: object, labels: object, true: int, predicted: in
 
 def top_confusions(matrix: object, *, k: int = 5) -> list[tuple[int, int, int]]:
     """The ``k`` largest off-diagonal cells as (true, predicted, count), largest first, empty cells left out:
-    "the mistakes this model makes most"."""
+    "the mistakes this model makes most" (all of them when there are fewer than ``k``)."""
     m = np.asarray(matrix, dtype=np.int64)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise InterpretError("interpret.error.confusion_shape", shape=str(m.shape))
     off = m.copy()
     np.fill_diagonal(off, 0)
-    order = np.argsort(-off.ravel(), kind="stable")[:check_count(k, name="k", low=1, high=off.size)]
+    order = np.argsort(-off.ravel(), kind="stable")[:check_count(k, name="k", low=1, high=MAX_CLASSES**2)]
     cells = [(int(i // m.shape[1]), int(i % m.shape[1]), int(off.ravel()[i])) for i in order]
     return [c for c in cells if c[2] > 0]
 

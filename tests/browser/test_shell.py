@@ -34,12 +34,13 @@ def test_selector_switches_language_and_it_survives_page_switches(browser, app_u
     page.wait_for_function("() => document.querySelector('h1')?.innerText.includes('탐험기')")
     wait_idle(page)
     nav = page.locator("[data-testid='stSidebarNav'] a")
-    assert nav.count() == 6
+    assert nav.count() == 9
     for i in range(1, nav.count()):  # visit every other page through the sidebar, then come home
         rerun(page, nav.nth(i).click)
         expected = nav.nth(i).inner_text().strip().split("\n")[-1]  # after the icon ligature
         assert expected in {translate(f"common.nav.{k}", "ko") for k in
-                            ("home", "kernel_lab", "shapes", "backprop", "train", "activations")}
+                            ("home", "kernel_lab", "shapes", "backprop", "fc", "train", "builder", "activations",
+                             "interpret")}
     rerun(page, nav.first.click)
     assert _title(page) == translate("home.title", "ko")
     page.context.close()
@@ -51,6 +52,8 @@ TOUCH = {
     "shapes": ("shapes.kind.maxpool", "shapes.kind.conv"),
     "backprop": ("backprop.activation.relu", "backprop.activation.sigmoid"),
     "activations": ("activations.source.test", "activations.source.draw"),
+    "builder": ("builder.init.he", "builder.init.xavier"),
+    "interpret": ("interpret.tab.attribution", "interpret.tab.confusion"),  # tabs: the open one is kept
 }
 
 

@@ -49,6 +49,7 @@ def test_top_confusions_are_the_largest_mistakes():
     m = np.array([[50, 3, 0], [7, 40, 1], [0, 7, 30]])
     assert top_confusions(m, k=3) == [(1, 0, 7), (2, 1, 7), (0, 1, 3)]
     assert top_confusions(np.eye(3, dtype=int) * 5) == []
+    assert top_confusions(np.array([[5, 1], [2, 6]]), k=5) == [(1, 0, 2), (0, 1, 1)]  # two classes, two mistakes
 
 
 @pytest.mark.parametrize(("x", "y", "expected"), [

@@ -164,9 +164,9 @@ def test_after_an_epoch_the_page_shows_test_accuracy_confusion_and_mistakes():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_a_lesson_link_sets_the_network_and_learning_rate_and_a_bad_value_is_named(lang):
-    from explorer.core.session import widget_key
     from streamlit.testing.v1 import AppTest
 
+    from explorer.core.session import widget_key
     from tests.conftest import APPTEST_TIMEOUT, ROOT
 
     at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=APPTEST_TIMEOUT)
