@@ -42,7 +42,8 @@ from explorer.training import (  # noqa: E402
     plots,  # noqa: E402
 )
 
-FLOP_PER_IMAGE = 22.77e6  # seed CNN, forward + backward, per image (issue 6)
+FLOP_PER_IMAGE = 22.77e6  # seed CNN, forward + backward, per image (issue 6; torch.utils.flop_counter)
+FORWARD_FLOP_PER_IMAGE = 7.74e6  # seed CNN, forward only, per image (torch.utils.flop_counter)
 POLL_S = 0.5  # the page's refresh (pages/train.py)
 
 
@@ -148,18 +149,35 @@ def matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
     return 2 * n**3 / best / 1e9
 
 
+def conv2_alone_images_per_s(steps: int, batch: int = 100) -> float:
+    """The seed CNN's second convolution alone (32 -> 64, 3x3, 14x14; 95% of its FLOPs), forward and backward
+    (input and weight gradients) in PyTorch's own oneDNN kernel, channels-last: a bound for the whole step."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 32, 14, 14, generator=gen).contiguous(memory_format=torch.channels_last).requires_grad_()
+    conv = torch.nn.Conv2d(32, 64, 3, padding=1).to(memory_format=torch.channels_last)
+    grad = torch.ones(batch, 64, 14, 14).contiguous(memory_format=torch.channels_last)
+    for _ in range(3):
+        conv(x).backward(grad)
+    start = time.perf_counter()
+    for _ in range(steps):
+        conv(x).backward(grad)
+    return steps * batch / (time.perf_counter() - start)
+
+
 def bench_throughput(train: Split, test: Split, *, steps: int, rounds: int) -> dict:
-    ours, ref, peak = [], [], []
+    ours, ref, peak, conv = [], [], [], []
     for _ in range(rounds):  # interleaved, so load from other processes hits both alike
         peak.append(matmul_gflops())
         ref.append(lecture_images_per_s(train, steps))
         ours.append(trainer_images_per_s(train, test, steps))
-    o, r, p = statistics.median(ours), statistics.median(ref), max(peak)
-    achieved = o * FLOP_PER_IMAGE / 1e9
+        conv.append(conv2_alone_images_per_s(steps))
+    o, r, p, c = statistics.median(ours), statistics.median(ref), max(peak), statistics.median(conv)
+    achieved, limit = o * FLOP_PER_IMAGE / 1e9, p * 1e9 / FLOP_PER_IMAGE
     return {"trainer_images_per_s": round(o), "lecture_loop_images_per_s": round(r),
             "speedup_vs_lecture_loop": round(o / r, 2), "matmul_peak_gflops": round(p, 1),
-            "trainer_gflops": round(achieved, 1), "flop_limit_images_per_s": round(p * 1e9 / FLOP_PER_IMAGE),
-            "limit_over_achieved": round(p / achieved, 2), "torch_threads": torch.get_num_threads()}
+            "trainer_gflops": round(achieved, 1), "flop_limit_images_per_s": round(limit),
+            "trainer_over_limit": round(o / limit, 2), "conv2_alone_images_per_s": round(c),
+            "conv2_alone_over_limit": round(c / limit, 2), "torch_threads": torch.get_num_threads()}
 
 
 # ----- live view vs headless -----------------------------------------------------------------------
@@ -242,8 +260,10 @@ def bench_eval(train: Split, test: Split) -> dict:
         start = time.perf_counter()
         trainer.evaluate()
         times.append(time.perf_counter() - start)
+    floor = len(test.labels) * FORWARD_FLOP_PER_IMAGE / (matmul_gflops() * 1e9)  # at the fp32 matmul peak
     return {"images": len(test.labels), "seconds_best": round(min(times), 3),
-            "seconds_median": round(statistics.median(times), 3)}
+            "seconds_median": round(statistics.median(times), 3), "flop_floor_seconds": round(floor, 3),
+            "median_over_floor": round(statistics.median(times) / floor, 2)}
 
 
 def main() -> None:

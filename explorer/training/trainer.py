@@ -27,7 +27,7 @@ from explorer.training.config import (
     TrainingError,
 )
 
-EVAL_BATCH = 1000
+EVAL_BATCH = 250  # digits per evaluation batch: their conv maps stay in cache (1,000 took twice as long)
 DIVERGED_LOSS = 1e4  # a cross-entropy this large (ln 10 = 2.3 at the start) means training diverged
 
 
@@ -53,6 +53,26 @@ def _seed_dropout(model: nn.Module, generator: torch.Generator) -> None:
         for name, child in parent.named_children():
             if isinstance(child, nn.Dropout):
                 setattr(parent, name, _SeededDropout(child.p, generator))
+
+
+def pool_before_relu(model: nn.Module) -> nn.Module:
+    """The same network, faster to train: in ``model.features`` every ReLU directly before a max pool moves
+    after it. max(relu(a), relu(b)) = relu(max(a, b)), and the gradients are the same too (a ReLU passes
+    gradient only where the window's maximum is positive, to that same element), but the ReLU and its
+    backward now touch a quarter of the values. Shares every module, so every parameter, with ``model``
+    (train/eval mode included); ``model`` itself (its layer order, feature maps, state_dict) is unchanged.
+    A model without ``features``/``classifier`` Sequentials, or with nothing to move, is returned as is."""
+    features, classifier = getattr(model, "features", None), getattr(model, "classifier", None)
+    if not (isinstance(features, nn.Sequential) and isinstance(classifier, nn.Module)):
+        return model
+    layers, moved, i = list(features), False, 0
+    while i < len(layers) - 1:
+        if type(layers[i]) is nn.ReLU and isinstance(layers[i + 1], nn.MaxPool2d):
+            layers[i], layers[i + 1] = layers[i + 1], layers[i]
+            moved, i = True, i + 2
+        else:
+            i += 1
+    return nn.Sequential(nn.Sequential(*layers), classifier) if moved else model
 
 
 def shift_images(images: torch.Tensor, *, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -117,6 +137,7 @@ class Trainer:
         _seed_dropout(self.model, self._dropout_gen)
         self.model.to(self.device, memory_format=torch.channels_last)  # NHWC: faster oneDNN convs on CPU
         self.view = copy.deepcopy(self.model).eval().requires_grad_(False)  # published weights
+        self._fast = pool_before_relu(self.model)  # what steps and evaluation run: same maths, less work
         self._images, self._labels = self._training_set()
         self.optimizer = self._make_optimizer()
         self.lock = threading.RLock()  # guards what readers see; held only briefly
@@ -211,7 +232,7 @@ class Trainer:
         self.model.train()
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr_now()
-        logits = self.model(images)
+        logits = self._fast(images)
         loss = F.cross_entropy(logits, labels)
         value = float(loss.detach())
         if not math.isfinite(value) or value > DIVERGED_LOSS:
@@ -291,7 +312,7 @@ class Trainer:
         for start in range(0, len(data.labels), EVAL_BATCH):
             x = data.images[start:start + EVAL_BATCH].to(self.device)
             y = data.labels[start:start + EVAL_BATCH].to(self.device)
-            logits = self.model(x)
+            logits = self._fast(x)
             losses += float(F.cross_entropy(logits, y, reduction="sum"))
             preds.append(logits.argmax(1).cpu())
         predictions = torch.cat(preds)

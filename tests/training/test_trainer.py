@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 from torch.nn import functional as F
 
+from explorer.core.models import build_model
 from explorer.training import (
     TrainConfig,
     Trainer,
 )
-from explorer.training.trainer import feature_maps, shift_images
+from explorer.training.trainer import feature_maps, pool_before_relu, shift_images
 from tests.training.conftest import SMALL, TEST, TRAIN, Data, small_trainer
 
 
@@ -189,3 +191,41 @@ def test_the_time_lapse_keeps_bounded_evenly_spaced_frames_and_the_last_one():
     assert frames[-1].confusion is not None and frames[-1].filters and frames[-1].gradients
     assert trainer.timelapse.memory_bytes() <= trainer.timelapse.bound_mb() * 2**20
     assert small_trainer(TrainConfig(timelapse=False)).frames() == []
+
+
+def _grads(model: nn.Module, forward, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    model.zero_grad(set_to_none=True)
+    logits = forward(x)
+    F.cross_entropy(logits, y).backward()
+    return logits.detach(), [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("name", ["seed_cnn", "deep_seed_cnn"])
+def test_pool_before_relu_is_the_same_network_with_the_same_gradients(name):
+    model = build_model(name, generator=torch.Generator().manual_seed(0)).eval()  # eval: no dropout draws
+    x = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))  # many negative pre-activations
+    y = torch.arange(16) % 10
+    fast = pool_before_relu(model)
+    expected, grads = _grads(model, model, x, y)  # the lectures' order, as the autograd oracle
+    logits, fast_grads = _grads(model, fast, x, y)
+    assert torch.equal(logits, expected)
+    assert all(torch.equal(a, b) for a, b in zip(fast_grads, grads))
+    assert [type(m) for m in model.features][:3] == [nn.Conv2d, nn.ReLU, nn.MaxPool2d]  # the model unchanged
+    assert [type(m) for m in fast[0]][:3] == [nn.Conv2d, nn.MaxPool2d, nn.ReLU]
+    assert {id(p) for p in fast.parameters()} == {id(p) for p in model.parameters()}  # shared, not copied
+    model.train()
+    assert all(m.training for m in fast[1].modules())  # one set of modules: one train/eval mode
+
+
+def test_pool_before_relu_moves_only_a_relu_directly_before_a_max_pool():
+    model = nn.Module()
+    model.features = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(2, 2, 3), nn.Sigmoid(), nn.MaxPool2d(2),  # not moved: kept exact
+                                   nn.ReLU(), nn.AvgPool2d(2))  # an average does not commute with ReLU
+    model.classifier = nn.Flatten()
+    fast = pool_before_relu(model)
+    assert [type(m).__name__ for m in fast[0]] == ["Conv2d", "BatchNorm2d", "MaxPool2d", "ReLU", "Conv2d",
+                                                   "Sigmoid", "MaxPool2d", "ReLU", "AvgPool2d"]
+    assert [type(m).__name__ for m in model.features][2:4] == ["ReLU", "MaxPool2d"]  # the model is unchanged
+    mlp, lenet = nn.Sequential(nn.Linear(4, 4), nn.ReLU()), build_model("lenet5")  # LeNet-5: tanh, average
+    assert pool_before_relu(mlp) is mlp and pool_before_relu(lenet) is lenet
