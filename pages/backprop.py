@@ -11,7 +11,7 @@ from explorer.backprop import symbolic as sy
 from explorer.backprop import toy as bp
 from explorer.core import links
 from explorer.core.i18n import translate
-from explorer.core.session import chart, choice, get, lang, lesson_link, t, through_app
+from explorer.core.session import chart, choice, get, lang, lesson_link, t, tabs, through_app
 
 NS = "backprop"
 SHAPES = {"X": (6, 6), "W1": (3, 3), "W2": (1, 4)}
@@ -273,11 +273,11 @@ def main() -> None:
     through_app()
     st.title(t("backprop.title"))
     lesson_link(link_fields(), page=NS)
-    opened = st.session_state.get(f"{NS}.tab", TABS[0])  # a linked tab opens first
-    tabs = st.tabs([t(f"backprop.tab.{name}") for name in TABS], default=t(f"backprop.tab.{opened}"))
-    for tab, body in zip(tabs, (_stepper_tab, _input_tab, _symbolic_tab)):
-        with tab:
-            body()
+    bodies = dict(zip(TABS, (_stepper_tab, _input_tab, _symbolic_tab)))
+    for name, tab in tabs(TABS, key=f"{NS}.tab", format=lambda k: t(f"backprop.tab.{k}")).items():
+        if tab.open:
+            with tab:
+                bodies[name]()
 
 
 main()

@@ -11,7 +11,7 @@ from explorer.core import links
 from explorer.core.data import load_embedded, load_mnist
 from explorer.core.figures import SIGNED_LEGEND_KEY
 from explorer.core.i18n import UserError
-from explorer.core.session import chart, choice, lang, lesson_link, run_job, t, through_app
+from explorer.core.session import chart, choice, lang, lesson_link, run_job, t, tabs, through_app
 from explorer.core.workers import Results
 from explorer.fc import plots, view
 from explorer.training import Runner
@@ -451,11 +451,11 @@ def main() -> None:
     linked = lesson_link(link_fields(), page=NS)
     if linked & {f"{NS}.{k}" for k in ("layers", "n", "size", "seed")}:
         _load_example()  # the stepper's batch follows the link, as after "Load"
-    opened = st.session_state.get(f"{NS}.tab", view.TABS[0])  # a linked tab opens first
-    tabs = st.tabs([t(f"fc.tab.{k}") for k in view.TABS], default=t(f"fc.tab.{opened}"))
-    for tab, body in zip(tabs, (stepper_tab, train_tab, activations_tab, nonlinear_tab, losses_tab, shift_tab)):
-        with tab:
-            body()
+    bodies = dict(zip(view.TABS, (stepper_tab, train_tab, activations_tab, nonlinear_tab, losses_tab, shift_tab)))
+    for name, tab in tabs(view.TABS, key=f"{NS}.tab", format=lambda k: t(f"fc.tab.{k}")).items():
+        if tab.open:
+            with tab:
+                bodies[name]()
 
 
 main()

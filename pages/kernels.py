@@ -9,7 +9,7 @@ import streamlit as st
 
 from explorer.core import images, links
 from explorer.core.samples import sample_images
-from explorer.core.session import chart, choice, get, lang, lesson_link, t, through_app
+from explorer.core.session import chart, choice, get, lang, lesson_link, t, tabs, through_app
 from explorer.kernels import code as kcode
 from explorer.kernels import editor, view
 from explorer.kernels import ops as kn
@@ -447,11 +447,11 @@ def main() -> None:
         _preset_chosen()  # a linked preset loads its kernel, as choosing it does
     if f"{NS}.sample" in linked:
         st.session_state[f"{NS}.source"] = "sample"
-    opened = st.session_state.get(f"{NS}.tab", TABS[0])  # a linked tab opens first
-    tabs = st.tabs([t(f"{NS}.tab_{name}") for name in TABS], default=t(f"{NS}.tab_{opened}"))
-    for tab, body in zip(tabs, (_image_lab, _step_through, _im2col, _transposed)):
-        with tab:
-            body()
+    bodies = dict(zip(TABS, (_image_lab, _step_through, _im2col, _transposed)))
+    for name, tab in tabs(TABS, key=f"{NS}.tab", format=lambda k: t(f"{NS}.tab_{k}")).items():
+        if tab.open:
+            with tab:
+                bodies[name]()
 
 
 main()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.core import links
 from explorer.core.i18n import translate
-from explorer.core.session import chart, choice, lang, lesson_link, t, through_app
+from explorer.core.session import chart, choice, lang, lesson_link, t, tabs, through_app
 from explorer.shapes import alexnet, grouped, lessons, network, quiz, receptive, shared, sizes, view
 from explorer.shapes import compare as shapes_compare
 from explorer.shapes.plots import MAX_CELLS, grid_figure
@@ -367,11 +367,11 @@ def main() -> None:
         _load_preset()  # a linked preset fills the network table, as choosing it does
         if "shapes.tab" not in linked:
             st.session_state["shapes.tab"] = "network"
-    opened = st.session_state.get("shapes.tab", TABS[0])  # a linked tab opens first
-    tabs = st.tabs([t(f"shapes.tab.{k}") for k in TABS], default=t(f"shapes.tab.{opened}"))
-    for tab, body in zip(tabs, (calculator_tab, network_tab, blocks_tab, rf_tab, grouped_tab, compare_tab, quiz_tab)):
-        with tab:
-            body()
+    bodies = dict(zip(TABS, (calculator_tab, network_tab, blocks_tab, rf_tab, grouped_tab, compare_tab, quiz_tab)))
+    for name, tab in tabs(TABS, key="shapes.tab", format=lambda k: t(f"shapes.tab.{k}")).items():
+        if tab.open:
+            with tab:
+                bodies[name]()
 
 
 main()

@@ -60,6 +60,31 @@ def run_page(page: str, *, lang: str = "en", state: dict | None = None):
     return at
 
 
+class _Opened:
+    """A tab of `explorer.core.session.tabs` drawn whether it is open or not."""
+
+    open = True
+
+    def __init__(self, tab) -> None:
+        self._tab = tab
+
+    def __enter__(self):
+        return self._tab.__enter__()
+
+    def __exit__(self, *exc):
+        return self._tab.__exit__(*exc)
+
+
+@pytest.fixture
+def every_tab(monkeypatch):
+    """Pages draw every tab in one run, as with plain `st.tabs`, so one AppTest run can read them all (in the
+    app only the open tab runs; tests/core/test_session.py and the browser tests check that)."""
+    from explorer.core import session
+
+    real = session.tabs
+    monkeypatch.setattr(session, "tabs", lambda ids, **kw: {i: _Opened(tab) for i, tab in real(ids, **kw).items()})
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

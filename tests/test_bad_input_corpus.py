@@ -30,6 +30,8 @@ from tests.conftest import run_page
 LIB_ERRORS = (images.ImageError, kn.KernelError, sizes.ShapeError, bp.BackpropInputError, digits.DigitError,
               training.CheckpointError)
 
+pytestmark = pytest.mark.usefixtures("every_tab")  # pages draw every tab: one run reads them all
+
 
 def feed(case: corpus.Case):
     """Push one case through the real public function(s) of its target; return the result."""

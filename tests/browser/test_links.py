@@ -4,6 +4,7 @@ load per page, the languages taking turns), with no exception and no refused set
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from explorer.core.i18n import translate
 from tests.conftest import new_page, screenshot, wait_idle
@@ -16,9 +17,16 @@ def _text(page, text: str, *, exact: bool = False) -> None:
     page.get_by_text(text, exact=exact).first.wait_for(timeout=60_000)
 
 
-def _value(page, key: str) -> str:
-    """The typed value of the number input whose widget key is ``key``."""
-    return page.locator(f".st-key-{key.replace('.', '-')} input").first.input_value(timeout=30_000)
+def _value(page, key: str, expected: str) -> str:
+    """The typed value of the number input whose widget key is ``key``, once it shows ``expected`` (a page
+    still rerunning may show the old one for a moment), or what it shows after 30 s."""
+    box = page.locator(f".st-key-{key.replace('.', '-')} input").first
+    try:
+        page.wait_for_function("([el, want]) => el.value === want", arg=[box.element_handle(timeout=30_000), expected],
+                               timeout=30_000)
+    except PlaywrightTimeout:
+        pass
+    return box.input_value(timeout=30_000)
 
 
 def _chosen(page) -> list[str]:
@@ -40,7 +48,7 @@ def _kernels(page, lang: str) -> None:
     h, w = images.preview(images.load_image(sample_images()["coffee"].read_bytes())).shape[:2]
     oh, ow = kn.output_shape((h, w), (3, 3), stride=2)
     _text(page, translate("kernel_lab.true_scale", lang, h=h, w=w, oh=oh, ow=ow))  # the coffee photo at stride 2
-    assert _value(page, "kernel_lab.stride") == "2"
+    assert _value(page, "kernel_lab.stride", "2") == "2"
 
 
 def _shapes(page, lang: str) -> None:
@@ -68,12 +76,12 @@ def _fc(page, lang: str) -> None:
 def _train(page, lang: str) -> None:
     page.get_by_text(translate("train.settings", lang), exact=True).first.click()  # the settings' expander
     _text(page, translate("train.lr", lang), exact=True)
-    assert _value(page, "train.lr") == "0.01000" and _value(page, "train.epochs") == "2"
+    assert _value(page, "train.lr", "0.01000") == "0.01000" and _value(page, "train.epochs", "2") == "2"
 
 
 def _builder(page, lang: str) -> None:
     _text(page, translate("builder.preset.lenet5.help", lang))
-    assert _value(page, "builder.epochs") == "3"
+    assert _value(page, "builder.epochs", "3") == "3"
 
 
 def _interpret(page, lang: str) -> None:
@@ -83,7 +91,7 @@ def _interpret(page, lang: str) -> None:
 
 
 def _activations(page, lang: str) -> None:
-    assert _value(page, "activations.test_index") == "7"
+    assert _value(page, "activations.test_index", "7") == "7"
 
 
 CASES = [  # page, a teacher's link, the browser's language, what the view must show

@@ -23,6 +23,11 @@ def assert_translated(err) -> None:
         assert text.format(**err.params)
 
 
+@pytest.fixture(autouse=True)
+def _every_tab(every_tab):
+    """The page's AppTests read every tab in one run (see `tests.conftest.every_tab`)."""
+
+
 @pytest.fixture
 def translated():
     return assert_translated
