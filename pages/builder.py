@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from explorer import builder as bd
 from explorer.builder import plots, view
 from explorer.core import links
+from explorer.core.data import load_mnist
+from explorer.core.figures import clicked_point
 from explorer.core.session import chart, choice, lang, lesson_link, t, through_app
 from explorer.core.workers import Job
+from explorer.interpret import confusion_cell
 from explorer.training import CheckpointError, Runner, TrainConfig, TrainingError, load_checkpoint, save_checkpoint
 from explorer.training import plots as train_plots
 from explorer.training.runner import controls, max_trainings
@@ -255,10 +259,35 @@ def _live(runner: Runner) -> None:
                                         train_epoch_name=t("train.train_epoch_curve"),
                                         test_name=t("train.test_curve")), key=f"{NS}.curves")
     if runner.evaluation is not None:
-        chart(st, train_plots.confusion_figure(runner.evaluation.confusion, title=t("train.confusion"),
-                                               true_title=t(f"{NS}.true_class"),
-                                               predicted_title=t(f"{NS}.predicted_class"), classes=_classes()),
-              key=f"{NS}.confusion")
+        _confusion(runner)
+
+
+def _confusion(runner: Runner) -> None:
+    """The test confusion matrix; a clicked cell shows its test images."""
+    ev, classes = runner.evaluation, _classes()
+    left, right = st.columns([3, 2])
+    event = chart(left, train_plots.confusion_figure(ev.confusion, title=t("train.confusion"),
+                                                     true_title=t(f"{NS}.true_class"),
+                                                     predicted_title=t(f"{NS}.predicted_class"), classes=classes),
+                  key=f"{NS}.confusion", on_select="rerun", selection_mode="points")
+    point = clicked_point(event) or {}
+    if point.get("x") not in classes or point.get("y") not in classes:
+        left.caption(t(f"{NS}.confusion_click"))
+        return
+    true, pred = classes.index(point["y"]), classes.index(point["x"])
+    shown = confusion_cell(ev.predictions, ev.labels, true, pred, limit=24)
+    right.markdown(t(f"{NS}.cell", true=point["y"], pred=point["x"], n=int(ev.confusion[true, pred])))
+    if len(shown) == 0:
+        right.caption(t(f"{NS}.cell_empty"))
+        return
+    d = runner.data
+    images = load_mnist("test", download=False).images if d.kind == "mnist" else d.test_images
+    right.image([plots.picture(_as_pixels(images[int(i)])) for i in shown], width=64)
+
+
+def _as_pixels(image: torch.Tensor) -> torch.Tensor:
+    """(C, H, W) floats in [0, 1] or uint8, as uint8."""
+    return image if image.dtype == torch.uint8 else image.mul(255).round().clamp(0, 255).to(torch.uint8)
 
 
 def _compare() -> None:

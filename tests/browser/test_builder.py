@@ -22,7 +22,7 @@ def test_upload_a_zip_train_it_and_take_the_script_home(app_url, browser, tmp_pa
         page.get_by_role("tab", name=translate("builder.tab.data", lang)).click()
         rerun(page, page.get_by_text(translate("builder.source.zip", lang), exact=True).click)
         page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(zip_path))
-        page.get_by_role("button", name=translate("builder.load", lang)).wait_for(timeout=30_000)
+        page.get_by_role("button", name=translate("builder.load", lang)).wait_for(timeout=60_000)
         page.get_by_role("button", name=translate("builder.load", lang)).click()
         loaded = translate("builder.loaded", lang, n=16, classes=2, shape="3×64×128")
         page.get_by_text(loaded).wait_for(timeout=90_000)
@@ -33,10 +33,18 @@ def test_upload_a_zip_train_it_and_take_the_script_home(app_url, browser, tmp_pa
         screenshot(page, f"builder_network_{lang}")
         page.get_by_role("tab", name=translate("builder.tab.train", lang)).click()
         rerun(page, page.get_by_role("button", name=translate("train.start", lang)).click)
-        page.locator(".st-key-builder-curves .js-plotly-plot").wait_for(timeout=90_000)
+        page.locator(".st-key-builder-curves .js-plotly-plot").first.wait_for(timeout=90_000)
         page.wait_for_function("""() => { const el = document.querySelector('.st-key-builder-curves .js-plotly-plot');
                                           return el && el.data && el.data[0].x.length >= 2; }""", timeout=120_000)
         screenshot(page, f"builder_train_{lang}")
+        page.locator(".st-key-builder-confusion .nsewdrag").first.wait_for(timeout=120_000)  # an epoch ended
+        wait_idle(page)
+        plot = page.locator(".st-key-builder-confusion .nsewdrag").first.bounding_box()
+        page.mouse.click(plot["x"] + plot["width"] * 0.25, plot["y"] + plot["height"] * 0.25)  # cats as cats
+        cell = translate("builder.cell", lang, true="cats", pred="cats", n="#").split("#")[0]
+        page.get_by_text(cell).first.wait_for(timeout=30_000)  # the clicked cell's test images
+        assert page.locator("[data-testid='stException']").count() == 0
+        screenshot(page, f"builder_confusion_cell_{lang}")
         page.get_by_role("tab", name=translate("builder.tab.code", lang)).click()
         with page.expect_download(timeout=30_000) as download:
             page.get_by_role("button", name=translate("builder.download_script", lang)).click()

@@ -38,6 +38,8 @@ def test_each_cell_lists_exactly_its_images(bundled, test_set):
     assert sorted(seen) == list(range(300))
     first = confusion_cell(predictions, labels, 1, 1, limit=3)
     assert list(first) == list(confusion_cell(predictions, labels, 1, 1)[:3]) and len(first) == 3
+    few = confusion_cell([0, 1, 1], [0, 1, 1], 1, 1, limit=24)  # a limit above the images there: all of them
+    assert list(few) == [1, 2]
 
 
 def test_matrix_size_defaults_to_the_classes_seen():
