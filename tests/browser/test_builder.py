@@ -21,7 +21,10 @@ def test_upload_a_zip_train_it_and_take_the_script_home(app_url, browser, tmp_pa
         wait_idle(page)
         page.get_by_role("tab", name=translate("builder.tab.data", lang)).click()
         rerun(page, page.get_by_text(translate("builder.source.zip", lang), exact=True).click)
-        page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(zip_path))
+        wait_idle(page)  # the uploader is drawn by that rerun: a file given to the old one would be lost
+        uploader = page.locator("[data-testid='stFileUploader'] input[type='file']").first
+        uploader.wait_for(state="attached", timeout=30_000)
+        uploader.set_input_files(str(zip_path))
         page.get_by_role("button", name=translate("builder.load", lang)).wait_for(timeout=60_000)
         page.get_by_role("button", name=translate("builder.load", lang)).click()
         loaded = translate("builder.loaded", lang, n=16, classes=2, shape="3×64×128")
@@ -37,7 +40,8 @@ def test_upload_a_zip_train_it_and_take_the_script_home(app_url, browser, tmp_pa
         page.wait_for_function("""() => { const el = document.querySelector('.st-key-builder-curves .js-plotly-plot');
                                           return el && el.data && el.data[0].x.length >= 2; }""", timeout=120_000)
         screenshot(page, f"builder_train_{lang}")
-        page.locator(".st-key-builder-confusion .nsewdrag").first.wait_for(timeout=120_000)  # an epoch ended
+        page.get_by_role("button", name=translate("train.done", lang)).wait_for(timeout=180_000)  # the run ended:
+        page.locator(".st-key-builder-confusion .nsewdrag").first.wait_for(timeout=30_000)  # the matrix holds still
         wait_idle(page)
         plot = page.locator(".st-key-builder-confusion .nsewdrag").first.bounding_box()
         page.mouse.click(plot["x"] + plot["width"] * 0.25, plot["y"] + plot["height"] * 0.25)  # cats as cats
